@@ -1,0 +1,3 @@
+#!/usr/bin/env node
+/** Process entry: the `picloud` CLI. */
+console.log("picloud");
