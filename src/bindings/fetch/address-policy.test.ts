@@ -49,14 +49,14 @@ describe("address policy", () => {
     // ipaddr.js reads the dotted "::a.b.c.d" spelling as IPv4-mapped; refused either way.
     ["::127.0.0.1", "IPv6 address"],
     ["::ffff:0:a00:1", "IPv4-translated IPv6 address"],
-    ["64:ff9b::10.0.0.1", "NAT64 address embedding 10.0.0.1, a private address (10.0.0.0/8)"],
-    ["64:ff9b::127.0.0.1", "NAT64 address embedding 127.0.0.1, a loopback address"],
-    ["64:ff9b::169.254.169.254", "NAT64 address embedding 169.254.169.254, a cloud metadata address"],
+    ["64:ff9b::10.0.0.1", "NAT64 address embedding 10.0.0.1, private address (10.0.0.0/8)"],
+    ["64:ff9b::127.0.0.1", "NAT64 address embedding 127.0.0.1, loopback address"],
+    ["64:ff9b::169.254.169.254", "NAT64 address embedding 169.254.169.254, cloud metadata address"],
     ["64:ff9b:1::a00:1", "local-use NAT64 address"],
-    ["2002:7f00:1::1", "6to4 address embedding 127.0.0.1, a loopback address"],
-    ["2002:c0a8:101::1", "6to4 address embedding 192.168.1.1, a private address"],
+    ["2002:7f00:1::1", "6to4 address embedding 127.0.0.1, loopback address"],
+    ["2002:c0a8:101::1", "6to4 address embedding 192.168.1.1, private address"],
     // Teredo: server 65.54.227.120, client stored inverted: ~0a000001 = f5ff:fffe → 10.0.0.1.
-    ["2001:0:4136:e378:8000:63bf:f5ff:fffe", "Teredo address embedding 10.0.0.1, a private address"],
+    ["2001:0:4136:e378:8000:63bf:f5ff:fffe", "Teredo address embedding 10.0.0.1, private address"],
     ["2001:0:0a00:0001:8000:63bf:b7b7:f7f7", "Teredo address embedding 10.0.0.1"],
     ["2001:db8::1", "documentation address (2001:db8::/32)"],
     ["3fff::1", "documentation address (3fff::/20)"],
@@ -93,7 +93,15 @@ describe("address policy", () => {
   });
 
   it("accepts only canonical address spellings", () => {
-    for (const text of ["0177.0.0.1", "127.1", "0x7f.0.0.1", "2130706433", "fe80::1%eth0", "example.com", ""]) {
+    for (const text of [
+      "0177.0.0.1",
+      "127.1",
+      "0x7f.0.0.1",
+      "2130706433",
+      "fe80::1%eth0",
+      "example.com",
+      "",
+    ]) {
       expect(parseCanonicalAddress(text), text).toBeNull();
     }
     expect(parseCanonicalAddress("127.0.0.1")?.toString()).toBe("127.0.0.1");

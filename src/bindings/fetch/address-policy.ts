@@ -115,7 +115,7 @@ function classifyIPv6(address: ipaddr.IPv6): AddressVerdict {
       if (!verdict.allowed) {
         return {
           allowed: false,
-          reason: `${embedded.mechanism} address embedding ${inner.toString()}, a ${verdict.reason}`,
+          reason: `${embedded.mechanism} address embedding ${inner.toString()}, ${verdict.reason}`,
           metadata: verdict.metadata,
         };
       }

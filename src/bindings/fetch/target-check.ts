@@ -82,7 +82,7 @@ export async function checkTarget(
       !(hostAllowed && !verdict.metadata) &&
       !allowlist.allowsAddress(address, port, verdict.metadata)
     ) {
-      throw refused(url, `${hostname} resolves to ${address.toString()}, a ${verdict.reason}`);
+      throw refused(url, `${hostname} resolves to ${address.toString()}, ${verdict.reason}`);
     }
     addresses.push(address);
   }
