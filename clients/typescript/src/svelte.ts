@@ -6,7 +6,13 @@
 
 import type { PicloudClient } from "./client.js";
 import { createEndpointRunner, type EndpointState } from "./endpoint-runner.js";
-import { createTopicFeed, idleTopicState, type TopicFeedOptions, type TopicState } from "./topic-feed.js";
+import {
+  createTopicFeed,
+  idleTopicState,
+  type TopicFeed,
+  type TopicFeedOptions,
+  type TopicState,
+} from "./topic-feed.js";
 
 export type { EndpointState } from "./endpoint-runner.js";
 export type { TopicState, TopicStatus } from "./topic-feed.js";
@@ -44,7 +50,8 @@ function readable<T>(initial: T, start: (set: (value: T) => void) => () => void)
 
 /**
  * `$feed.last`, `$feed.messages`, `$feed.status`, `$feed.error`. Subscribes to the topic
- * while the store has subscribers; a later resubscription resumes from the last event id.
+ * while the store has subscribers; a later resubscription resumes from the last event id
+ * and keeps the history. `get(store)` alone does not connect.
  */
 export function topicStore<T = unknown>(
   client: Pick<PicloudClient, "subscribe">,
@@ -53,12 +60,22 @@ export function topicStore<T = unknown>(
 ): Readable<TopicState<T>> {
   let previous: TopicState<T> | undefined;
   return readable(idleTopicState<T>(), (set) => {
-    const feed = createTopicFeed<T>(client, topic, options, previous);
-    set(feed.state);
-    const unsubscribe = feed.subscribe(set);
+    // Start a tick later so a passing subscriber (svelte's get(), a component that
+    // re-subscribes at once) does not open and drop a connection.
+    let feed: TopicFeed<T> | undefined;
+    let unsubscribe: (() => void) | undefined;
+    let stopped = false;
+    queueMicrotask(() => {
+      if (stopped) return;
+      feed = createTopicFeed<T>(client, topic, options, previous);
+      set(feed.state);
+      unsubscribe = feed.subscribe(set);
+    });
     return () => {
+      stopped = true;
+      if (!feed) return;
       previous = feed.state;
-      unsubscribe();
+      unsubscribe?.();
       feed.close();
       set({ ...feed.state, status: "idle" });
     };

@@ -7,6 +7,7 @@
 
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
+import { answerCors } from "./cors.js";
 
 export interface RecordedRequest {
   path: string;
@@ -74,6 +75,8 @@ export async function startSseServer(options: SseServerOptions = {}): Promise<Te
 
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
+    // Browser-like test environments (happy-dom) enforce CORS, as real browsers do.
+    if (answerCors(req, res)) return;
     const header = (name: string) => {
       const value = req.headers[name];
       return Array.isArray(value) ? value.join(",") : value;
