@@ -138,6 +138,25 @@ describe("allowed fetches", () => {
     expect(response.body.length).toBe(0);
   });
 
+  it("serves many concurrent fetches on one execution signal without leak warnings", async () => {
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.name);
+    process.on("warning", onWarning);
+    try {
+      const shared = new AbortController().signal;
+      const responses = await Promise.all(
+        Array.from({ length: 24 }, (_, i) =>
+          guardedFetch({ method: "GET", url: `${server.origin}/n${i}`, headers: [], body: null }, shared),
+        ),
+      );
+      expect(responses.map((r) => text(r.body))).toEqual(Array.from({ length: 24 }, (_, i) => `GET /n${i}`));
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings).not.toContain("MaxListenersExceededWarning");
+    } finally {
+      process.off("warning", onWarning);
+    }
+  });
+
   it.each<[string, HostRequest, string]>([
     [
       "CRLF in a header value",

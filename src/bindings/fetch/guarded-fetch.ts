@@ -11,6 +11,7 @@
  * const fetchForApp = createGuardedFetch({ allow: ["nas.local", "192.168.1.0/24:8080"] });
  * const res = await fetchForApp({ method: "GET", url: "https://example.com/", headers: [], body: null }, signal);
  */
+import { defaultMaxListeners, getMaxListeners, setMaxListeners } from "node:events";
 import type { Dispatcher } from "undici";
 import { HostCallError, type HostRequest, type HostResponse } from "../../../runtime/host-types.js";
 import { parseAllowlist } from "./allowlist.js";
@@ -130,6 +131,9 @@ export function createGuardedFetch(options: GuardedFetchOptions = {}): GuardedFe
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(new Error("timeout")), timeoutMs);
     const forwardAbort = () => deadline.abort(signal.reason);
+    // One execution's signal serves all its concurrent fetches; lift Node's leak
+    // warning threshold of 10 listeners, as undici's own Request does.
+    if (getMaxListeners(signal) === defaultMaxListeners) setMaxListeners(1500, signal);
     signal.addEventListener("abort", forwardAbort, { once: true });
 
     let hop = first;
