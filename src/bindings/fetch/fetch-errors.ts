@@ -9,7 +9,12 @@ import { HostCallError } from "../../../runtime/host-types.js";
 export function displayUrl(url: URL): string {
   if (url.protocol === "http:" || url.protocol === "https:")
     return `${url.protocol}//${url.host}${url.pathname}`;
-  const text = `${url.protocol}${url.host ? `//${url.host}` : ""}${url.pathname}`;
+  const copy = new URL(url.href);
+  copy.username = "";
+  copy.password = "";
+  copy.search = "";
+  copy.hash = "";
+  const text = copy.href;
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 

@@ -106,14 +106,25 @@ describe("hostile URLs are refused before any connection", () => {
     ["http://metadata-alias.test/", "resolves to 169.254.169.254, cloud metadata address"],
     ["http://mapped.test:{PORT}/", "resolves to ::ffff:7f00:1, IPv4-mapped IPv6 address"],
     ["http://nat64.test/", "NAT64 address embedding 169.254.169.254, cloud metadata address"],
-    ["file:///etc/passwd", "scheme file: is not allowed"],
+    ["file:///etc/passwd", "fetch to file:///etc/passwd refused: scheme file: is not allowed"],
+    [
+      "ftp://user:hunter2@public.test/file",
+      "fetch to ftp://public.test/file refused: scheme ftp: is not allowed",
+    ],
     ["data:text/plain,hello", "scheme data: is not allowed"],
     ["ftp://public.test/file", "scheme ftp: is not allowed"],
     ["gopher://public.test:70/_stats", "scheme gopher: is not allowed"],
     ["ws://public.test/socket", "scheme ws: is not allowed"],
     ["javascript:alert(1)", "scheme javascript: is not allowed"],
     ["blob:https://public.test/0b7a", "scheme blob: is not allowed"],
-    ["http://user:hunter2@public.test/", "credentials in the URL are not allowed"],
+    [
+      "http://user:hunter2@public.test/",
+      "fetch to http://public.test/ refused: credentials in the URL are not allowed",
+    ],
+    [
+      "http://10.0.0.5/admin?token=hunter2#hunter2",
+      "fetch to http://10.0.0.5/admin refused: private address",
+    ],
     ["http://public.test:25/", "port 25 is blocked"],
     ["http://public.test:6667/", "port 6667 is blocked"],
   ];
