@@ -316,6 +316,15 @@ describe("subscribe: liveness", () => {
     expect(server.requests[1]!.lastEventId).toBe("1");
   });
 
+  it("also times out a server that never sends response headers", async () => {
+    server = await startSseServer();
+    server.intercept = (_req, _res, index) => index === 0; // the first request is left hanging
+    const rec = record("demo", { heartbeatTimeoutMs: 150 });
+    await opened(rec);
+    expect(rec.errors.map((e) => e.error.code)).toEqual(["heartbeat_timeout"]);
+    expect(server.requests).toHaveLength(2);
+  });
+
   it("treats heartbeats as liveness, so a quiet but healthy stream stays connected", async () => {
     server = await startSseServer();
     const rec = record("demo", { heartbeatTimeoutMs: 600 });
@@ -399,6 +408,46 @@ describe("subscribe: auth and fatal responses", () => {
     expect(rec.errors[0]!.error.body).toEqual({ error: { code: "not_found", message: "Topic not found" } });
     expect(rec.sleeps).toEqual([]);
     expect(server.requests).toHaveLength(1);
+  });
+
+  it("stops on other 4xx responses such as 403", async () => {
+    server = await startSseServer();
+    server.intercept = (_req, res) => {
+      res.writeHead(403, { "content-type": "application/json", connection: "close" });
+      res.end(JSON.stringify({ error: { code: "forbidden", message: "Topic is not external" } }));
+      return true;
+    };
+    const rec = record("demo");
+    await waitFor(() => rec.sub.status === "closed", "the subscription to stop");
+    expect(rec.errors.map((e) => [e.error.code, e.error.status, e.fatal])).toEqual([
+      ["forbidden", 403, true],
+    ]);
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it("retries with backoff when getToken throws", async () => {
+    server = await startSseServer({ tokens: ["ok"] });
+    let calls = 0;
+    const rec = record("demo", {
+      getToken: () => {
+        calls++;
+        if (calls === 1) throw new Error("auth server down");
+        return "ok";
+      },
+    });
+    await opened(rec);
+    expect(rec.errors.map((e) => [e.error.code, e.fatal])).toEqual([["token_error", false]]);
+    expect(rec.sleeps).toEqual([1000]);
+    expect(server.requests.map((r) => r.authorization)).toEqual(["Bearer ok"]);
+  });
+
+  it("falls back to the client's end-user token (session topics)", async () => {
+    server = await startSseServer({ tokens: ["session-1"] });
+    const client = createClient({ baseUrl: server.url, token: () => "session-1" });
+    const sub = client.subscribe("demo", { onMessage: () => {} });
+    subscriptions.push(sub);
+    await waitFor(() => sub.status === "open", "the stream to open");
+    expect(server.requests[0]!.authorization).toBe("Bearer session-1");
   });
 
   it("stops when a 200 response is not an event stream", async () => {
