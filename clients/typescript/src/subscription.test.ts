@@ -307,7 +307,7 @@ describe("subscribe: reconnection", () => {
 describe("subscribe: liveness", () => {
   it("reconnects when nothing arrives within the heartbeat timeout", async () => {
     server = await startSseServer();
-    const rec = record("demo", { heartbeatTimeoutMs: 150 });
+    const rec = record("demo", { heartbeatTimeoutMs: 400 });
     await opened(rec);
     server.publish("demo", "before");
     await waitFor(() => server.requests.length === 2, "a reconnection after silence");
@@ -319,7 +319,7 @@ describe("subscribe: liveness", () => {
   it("also times out a server that never sends response headers", async () => {
     server = await startSseServer();
     server.intercept = (_req, _res, index) => index === 0; // the first request is left hanging
-    const rec = record("demo", { heartbeatTimeoutMs: 150 });
+    const rec = record("demo", { heartbeatTimeoutMs: 400 });
     await opened(rec);
     expect(rec.errors.map((e) => e.error.code)).toEqual(["heartbeat_timeout"]);
     expect(server.requests).toHaveLength(2);
