@@ -221,6 +221,33 @@ describe("DNS rebinding", () => {
   });
 });
 
+describe("mixed answers", () => {
+  it("refuses a name with public and loopback answers without dialing any of them", async () => {
+    const dialed: string[] = [];
+    const dispatcher = new Agent({
+      connect(options, callback) {
+        dialed.push(options.hostname);
+        callback(new Error("no dial expected"), null);
+      },
+    });
+    try {
+      const resolve: Resolver = async () => [
+        { address: PUBLIC_IP, family: 4 },
+        { address: "127.0.0.1", family: 4 },
+      ];
+      const guardedFetch = createGuardedFetch({ resolve, dispatcher });
+      const error = await refusal(
+        guardedFetch(get(`http://mixed.test:${local.port}/`), new AbortController().signal),
+      );
+      expect(error.message).toContain("mixed.test resolves to 127.0.0.1, loopback address (127.0.0.0/8)");
+      expect(dialed).toEqual([]);
+      expect(local.connections).toBe(0);
+    } finally {
+      await dispatcher.close();
+    }
+  });
+});
+
 describe("allowlist", () => {
   const resolver = tableResolver({
     "nas.test": ["127.0.0.1"],
