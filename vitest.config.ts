@@ -7,6 +7,7 @@ export default defineConfig({
         test: {
           name: "picloud",
           include: ["src/**/*.test.ts", "runtime/**/*.test.ts", "test/**/*.test.ts"],
+          globalSetup: ["src/testing/global-setup.ts"],
           testTimeout: 30_000,
           hookTimeout: 60_000,
         },

@@ -1,0 +1,35 @@
+/** `picloud start`: runs the daemon in the foreground until SIGTERM/SIGINT. */
+import { ConfigError, loadDaemonConfig } from "../config/env.js";
+import { createLogger } from "../lib/logger.js";
+import { startDaemon } from "../server/daemon.js";
+import { CliError } from "./api-client.js";
+
+export async function start(): Promise<void> {
+  let config: ReturnType<typeof loadDaemonConfig>;
+  try {
+    config = loadDaemonConfig();
+  } catch (err) {
+    if (err instanceof ConfigError)
+      throw new CliError(`${err.message}\nSee the configuration table in README.md.`, 2);
+    throw err;
+  }
+  const log = createLogger(config.logLevel);
+  const daemon = await startDaemon(config, log);
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals++;
+    if (signals > 1) {
+      log.warn({ signal }, "second signal: exiting now");
+      process.exit(1);
+    }
+    daemon.stop(signal).then(
+      () => process.exit(0),
+      (err) => {
+        log.error({ err }, "shutdown failed");
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
+}

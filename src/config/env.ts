@@ -1,0 +1,139 @@
+/**
+ * The daemon's configuration: every environment variable PiCloud reads is read
+ * here, validated, and turned into one typed object. A bad value stops the start
+ * with a message naming the variable and what is allowed.
+ */
+import path from "node:path";
+import * as v from "valibot";
+
+/** Every variable, its default and what it allows — the README's configuration table mirrors this. */
+export const ENV_VARS = {
+  PICLOUD_PORT: "HTTP port (1-65535). Default 8787.",
+  PICLOUD_HOST: "Interface to bind. Default 127.0.0.1; 0.0.0.0 serves the LAN.",
+  PICLOUD_DATA_DIR: "Where the embedded database and files live. Default ./.picloud.",
+  DATABASE_URL: "postgres://… to use a PostgreSQL server instead of the embedded database.",
+  PICLOUD_ADMIN_EMAIL: "E-mail of the owner created on first start (with PICLOUD_ADMIN_PASSWORD).",
+  PICLOUD_ADMIN_PASSWORD: "Password of that owner (at least 10 characters).",
+  PICLOUD_PUBLIC_URL:
+    "The URL users reach this instance at (setup link, cookies). Default http://localhost:<port>.",
+  PICLOUD_BASE_DOMAIN: "Apps answer on <slug>.<base domain>. Default localhost.",
+  PICLOUD_LOG_LEVEL: "trace|debug|info|warn|error|fatal|silent. Default info.",
+  PICLOUD_TRUST_PROXY: "true to trust X-Forwarded-Proto/For from a reverse proxy. Default false.",
+  PICLOUD_SESSION_TTL_HOURS: "Admin session lifetime in hours. Default 168 (7 days).",
+  PICLOUD_SHUTDOWN_TIMEOUT_MS: "How long a graceful shutdown waits for work in flight. Default 10000.",
+} as const;
+
+export type EnvVarName = keyof typeof ENV_VARS;
+
+export interface DaemonConfig {
+  port: number;
+  host: string;
+  dataDir: string;
+  database: { kind: "pglite"; dataDir: string } | { kind: "postgres"; url: string };
+  bootstrapAdmin: { email: string; password: string } | null;
+  publicUrl: string;
+  baseDomain: string;
+  logLevel: "trace" | "debug" | "info" | "warn" | "error" | "fatal" | "silent";
+  trustProxy: boolean;
+  sessionTtlMs: number;
+  shutdownTimeoutMs: number;
+}
+
+/** Thrown when configuration is invalid; `problems` has one line per bad variable. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+const intIn = (min: number, max: number) =>
+  v.pipe(
+    v.string(),
+    v.regex(/^\d+$/, `must be a whole number between ${min} and ${max}`),
+    v.transform(Number),
+    v.minValue(min, `must be between ${min} and ${max}`),
+    v.maxValue(max, `must be between ${min} and ${max}`),
+  );
+
+const bool = v.pipe(
+  v.string(),
+  v.picklist(["true", "false", "1", "0", "yes", "no"], "must be true or false"),
+  v.transform((s) => s === "true" || s === "1" || s === "yes"),
+);
+
+const logLevel = v.picklist(
+  ["trace", "debug", "info", "warn", "error", "fatal", "silent"],
+  "must be one of trace, debug, info, warn, error, fatal, silent",
+);
+
+const postgresUrl = v.pipe(
+  v.string(),
+  v.regex(/^postgres(ql)?:\/\/.+/, "must be a postgres:// or postgresql:// URL"),
+);
+
+const hostname = v.pipe(
+  v.string(),
+  v.toLowerCase(),
+  v.regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/, "must be a hostname such as localhost or example.com"),
+);
+
+/** Reads one variable through a schema, collecting a readable problem instead of throwing. */
+function field<T>(
+  env: Env,
+  name: EnvVarName,
+  schema: v.GenericSchema<string, T>,
+  fallback: T,
+  problems: string[],
+): T {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const result = v.safeParse(schema, raw);
+  if (result.success) return result.output;
+  problems.push(`${name}=${JSON.stringify(raw)}: ${result.issues[0]?.message ?? "invalid"}`);
+  return fallback;
+}
+
+/** Validates the environment into a DaemonConfig, or throws ConfigError listing every problem. */
+export function loadDaemonConfig(env: Env = process.env, cwd = process.cwd()): DaemonConfig {
+  const problems: string[] = [];
+  const port = field(env, "PICLOUD_PORT", intIn(0, 65535), 8787, problems);
+  const host = field(env, "PICLOUD_HOST", v.pipe(v.string(), v.minLength(1)), "127.0.0.1", problems);
+  const dataDir = path.resolve(cwd, field(env, "PICLOUD_DATA_DIR", v.string(), "./.picloud", problems));
+  const dbUrl = field(env, "DATABASE_URL", postgresUrl, "", problems);
+  const email = env.PICLOUD_ADMIN_EMAIL?.trim() ?? "";
+  const password = env.PICLOUD_ADMIN_PASSWORD ?? "";
+  if ((email === "") !== (password === "")) {
+    problems.push("PICLOUD_ADMIN_EMAIL and PICLOUD_ADMIN_PASSWORD must be set together");
+  } else if (email && !/^[^\s@]+@[^\s@]+$/.test(email)) {
+    problems.push(`PICLOUD_ADMIN_EMAIL=${JSON.stringify(email)}: must be an e-mail address`);
+  } else if (password && password.length < 10) {
+    problems.push("PICLOUD_ADMIN_PASSWORD: must be at least 10 characters");
+  }
+  const publicUrl = field(
+    env,
+    "PICLOUD_PUBLIC_URL",
+    v.pipe(v.string(), v.url("must be an absolute URL such as https://pi.example.com")),
+    `http://localhost:${port || 8787}`,
+    problems,
+  ).replace(/\/+$/, "");
+  const config: DaemonConfig = {
+    port,
+    host,
+    dataDir,
+    database: dbUrl
+      ? { kind: "postgres", url: dbUrl }
+      : { kind: "pglite", dataDir: path.join(dataDir, "db") },
+    bootstrapAdmin: email && password ? { email, password } : null,
+    publicUrl,
+    baseDomain: field(env, "PICLOUD_BASE_DOMAIN", hostname, "localhost", problems),
+    logLevel: field(env, "PICLOUD_LOG_LEVEL", logLevel, "info", problems),
+    trustProxy: field(env, "PICLOUD_TRUST_PROXY", bool, false, problems),
+    sessionTtlMs: field(env, "PICLOUD_SESSION_TTL_HOURS", intIn(1, 24 * 365), 168, problems) * 3_600_000,
+    shutdownTimeoutMs: field(env, "PICLOUD_SHUTDOWN_TIMEOUT_MS", intIn(0, 600_000), 10_000, problems),
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}

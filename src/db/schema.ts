@@ -1,0 +1,3 @@
+/** Every area's tables in one barrel: drizzle-kit generates migrations from it and the client is typed by it. */
+export * from "../apps/schema.js";
+export * from "../auth/schema.js";

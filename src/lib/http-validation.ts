@@ -1,0 +1,72 @@
+/**
+ * Request validation with valibot: bodies and queries are parsed by a schema and
+ * every problem becomes one readable line naming the field, e.g.
+ * `email: must be an e-mail address` or `unknown field "colour"`.
+ */
+import { vValidator } from "@hono/valibot-validator";
+import * as v from "valibot";
+import { validationFailed } from "./errors.js";
+
+type Issue = v.BaseIssue<unknown>;
+
+export interface FieldProblem {
+  field: string;
+  message: string;
+}
+
+function describe(issue: Issue): FieldProblem {
+  const field = issue.path?.map((p) => String(p.key)).join(".") ?? "";
+  if (issue.type === "strict_object" && issue.expected === "never") {
+    return { field, message: `unknown field "${field}"` };
+  }
+  if (issue.received === "undefined" && field) return { field, message: `${field} is required` };
+  if (issue.kind === "schema" && issue.message.startsWith("Invalid type")) {
+    const where = field ? `${field}: ` : "body: ";
+    return { field, message: `${where}expected ${issue.expected}, got ${issue.received}` };
+  }
+  const msg = issue.message;
+  return { field, message: field && !msg.startsWith(field) ? `${field}: ${msg}` : msg };
+}
+
+/** Parses `value` or throws a 400 listing every problem (fields named). */
+export function parseOrThrow<S extends v.GenericSchema>(
+  schema: S,
+  value: unknown,
+  what = "request",
+): v.InferOutput<S> {
+  const result = v.safeParse(schema, value, { abortEarly: false });
+  if (result.success) return result.output;
+  return failWith(result.issues, what);
+}
+
+function failWith(issues: readonly Issue[], what: string): never {
+  const problems = issues.map(describe);
+  throw validationFailed(`invalid ${what}: ${problems.map((p) => p.message).join("; ")}`, { problems });
+}
+
+/** Hono middleware validating the JSON body (malformed JSON and wrong content types are 400 as well). */
+export const jsonBody = <S extends v.GenericSchema>(schema: S) =>
+  vValidator("json", schema, (result) => {
+    if (!result.success) failWith(result.issues, "body");
+  });
+
+/** Hono middleware validating the query string. */
+export const queryParams = <S extends v.GenericSchema>(schema: S) =>
+  vValidator("query", schema, (result) => {
+    if (!result.success) failWith(result.issues, "query");
+  });
+
+/** A loose but useful e-mail check (valibot's own rejects valid short TLDs). */
+export const emailSchema = v.pipe(
+  v.string(),
+  v.trim(),
+  v.maxLength(254, "must be at most 254 characters"),
+  v.regex(/^[^\s@]+@[^\s@]+$/, "must be an e-mail address"),
+);
+
+/** Passwords: long enough to matter, short enough not to be a hashing DoS. */
+export const passwordSchema = v.pipe(
+  v.string(),
+  v.minLength(10, "must be at least 10 characters"),
+  v.maxLength(256, "must be at most 256 characters"),
+);

@@ -1,0 +1,92 @@
+/**
+ * Starts one PiCloud process: database (PGlite or PostgreSQL), migrations, the
+ * default app, the first owner (or a setup URL), then HTTP. `stop()` is
+ * idempotent: it stops accepting, lets requests in flight finish (bounded by
+ * the shutdown timeout), then closes the database.
+ */
+import type { AddressInfo } from "node:net";
+import { type ServerType, serve } from "@hono/node-server";
+import type { DaemonConfig } from "../config/env.js";
+import { openDatabase } from "../db/client.js";
+import { runMigrations } from "../db/migrate.js";
+import type { Logger } from "../lib/logger.js";
+import { createHttpApp } from "./http-app.js";
+import { createServices, type Services } from "./services.js";
+
+export interface RunningDaemon {
+  url: string;
+  port: number;
+  services: Services;
+  stop(reason?: string): Promise<void>;
+}
+
+export async function startDaemon(config: DaemonConfig, log: Logger): Promise<RunningDaemon> {
+  const t0 = performance.now();
+  const database = await openDatabase(
+    config.database.kind === "postgres"
+      ? config.database
+      : { kind: "pglite", dataDir: config.database.dataDir },
+  );
+  log.info(
+    {
+      database: database.kind,
+      ...(config.database.kind === "pglite" ? { dataDir: config.database.dataDir } : {}),
+    },
+    "database opened",
+  );
+  try {
+    await runMigrations(database);
+  } catch (err) {
+    await database.close();
+    throw err;
+  }
+  const services = createServices(
+    database,
+    { publicUrl: config.publicUrl, trustProxy: config.trustProxy, sessionTtlMs: config.sessionTtlMs },
+    log,
+  );
+  await services.apps.seedDefault();
+  const boot = await services.setup.bootstrap(config.bootstrapAdmin);
+  if (boot.kind === "created-owner")
+    log.info({ email: boot.email }, "owner account created from PICLOUD_ADMIN_EMAIL");
+  if (boot.kind === "setup-token") {
+    // Printed, not only logged: this is the one way in on a fresh instance without env credentials.
+    const url = `${config.publicUrl}/admin/setup?token=${boot.token}`;
+    log.warn("no admin user yet: open the one-time setup URL printed below to create the owner");
+    process.stderr.write(`\n  PiCloud setup: ${url}\n\n`);
+  }
+
+  const app = createHttpApp(services);
+  const server: ServerType = await new Promise((resolve, reject) => {
+    const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
+    s.once("error", reject);
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://${config.host === "0.0.0.0" ? "127.0.0.1" : config.host}:${port}`;
+  log.info({ url, port, startupMs: Math.round(performance.now() - t0) }, "PiCloud is ready");
+
+  let stopping: Promise<void> | undefined;
+  const stop = (reason = "stop") => {
+    stopping ??= (async () => {
+      log.info({ reason }, "shutting down: no new connections, finishing requests in flight");
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          log.warn(
+            { timeoutMs: config.shutdownTimeoutMs },
+            "shutdown timeout: closing remaining connections",
+          );
+          (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+        }, config.shutdownTimeoutMs);
+        server.close(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+        (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+      });
+      await database.close();
+      log.info("stopped");
+    })();
+    return stopping;
+  };
+  return { url, port, services, stop };
+}

@@ -1,0 +1,79 @@
+/**
+ * Builds the one Hono app of the process: health, the admin API (one mount line
+ * per area), the setup page, and the data plane for everything else.
+ */
+import { getConnInfo } from "@hono/node-server/conninfo";
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { requestId } from "hono/request-id";
+import { appRoutes } from "../apps/routes.js";
+import { apiKeyRoutes } from "../auth/api-key-routes.js";
+import { crossOriginGuard } from "../auth/csrf.js";
+import { type AdminContext, type AdminEnv, authenticate } from "../auth/http.js";
+import { sessionRoutes } from "../auth/session-routes.js";
+import { userRoutes } from "../auth/user-routes.js";
+import { PicloudError } from "../lib/errors.js";
+import { errorBody, handleError } from "./errors.js";
+import { healthRoutes } from "./health.js";
+import type { Services } from "./services.js";
+import { setupPage } from "./setup-page.js";
+
+const ADMIN_BODY_LIMIT = 1024 * 1024;
+
+function clientAddress(c: AdminContext, trustProxy: boolean): string {
+  if (trustProxy) {
+    const forwarded = c.req.header("x-forwarded-for")?.split(",")[0]?.trim();
+    if (forwarded) return forwarded;
+  }
+  try {
+    return getConnInfo(c).remote.address ?? "unknown";
+  } catch {
+    return "unknown"; // in-process requests (tests) have no socket
+  }
+}
+
+export function createHttpApp(services: Services): Hono<AdminEnv> {
+  const { log, options } = services;
+  const secureCookies = (c: AdminContext) =>
+    options.publicUrl.startsWith("https:") ||
+    new URL(c.req.url).protocol === "https:" ||
+    (options.trustProxy && c.req.header("x-forwarded-proto") === "https");
+
+  const admin = new Hono<AdminEnv>()
+    .use(
+      bodyLimit({
+        maxSize: ADMIN_BODY_LIMIT,
+        onError: () => {
+          throw new PicloudError(
+            413,
+            "payload_too_large",
+            `request body is larger than ${ADMIN_BODY_LIMIT} bytes`,
+          );
+        },
+      }),
+    )
+    .use(crossOriginGuard(options.publicUrl))
+    .use(authenticate(services))
+    .route("/auth", sessionRoutes({ ...services, secureCookies }))
+    .route("/users", userRoutes(services.users))
+    .route(
+      "/api-keys",
+      apiKeyRoutes({ apiKeys: services.apiKeys, resolveApp: (p, ref) => services.apps.load(p, ref) }),
+    )
+    .route("/apps", appRoutes(services))
+    .all("*", (c) => c.json(errorBody("not_found", `no admin endpoint ${c.req.method} ${c.req.path}`), 404));
+
+  const app = new Hono<AdminEnv>();
+  app.use(requestId());
+  app.use(async (c, next) => {
+    c.set("log", log);
+    c.set("clientAddress", clientAddress(c, options.trustProxy));
+    await next();
+  });
+  app.onError(handleError);
+  app.route("/", healthRoutes(services.database));
+  app.route("/api/v1/admin", admin);
+  app.get("/admin/setup", (c) => c.html(setupPage()));
+  app.notFound((c) => c.json(errorBody("not_found", `no route for ${c.req.method} ${c.req.path}`), 404));
+  return app;
+}
