@@ -1,25 +1,37 @@
 #!/usr/bin/env node
 import { CliError } from "./cli/api-client.js";
-import { apiKeys } from "./cli/api-key-commands.js";
-import { apps } from "./cli/app-commands.js";
-import { login, logout, whoami } from "./cli/auth-commands.js";
 import { type CliIo, processIo } from "./cli/output.js";
-import { start } from "./cli/start-command.js";
-/**
- * Process entry: the `picloud` CLI. `picloud start` runs the daemon; every other
- * command talks to a daemon over HTTP like any client.
- */
 import { loadCliEnv } from "./config/cli.js";
 
 type Command = (args: string[], env: ReturnType<typeof loadCliEnv>, io: CliIo) => Promise<void>;
 
+// Each command's module is imported only when it runs: a CLI call does not load
+// the daemon (database drivers, sandbox), which keeps it quick on a Pi.
 const COMMANDS: Record<string, { run: Command; help: string }> = {
-  start: { run: () => start(), help: "run the daemon (HTTP on PICLOUD_PORT, default 8787)" },
-  login: { run: login, help: "log in: --email/--password-stdin, or --token <api key>; --url <instance>" },
-  logout: { run: logout, help: "forget stored credentials and end the session" },
-  whoami: { run: whoami, help: "show who the CLI acts as" },
-  apps: { run: apps, help: "apps ls | create <name> | show <app> | delete <app> [--force]" },
-  "api-keys": { run: apiKeys, help: "api-keys mint <name> --scope … | ls | rm <id>" },
+  start: {
+    run: async () => (await import("./cli/start-command.js")).start(),
+    help: "run the daemon (HTTP on PICLOUD_PORT, default 8787)",
+  },
+  login: {
+    run: async (...a) => (await import("./cli/auth-commands.js")).login(...a),
+    help: "log in: --email/--password-stdin, or --token <api key>; --url <instance>",
+  },
+  logout: {
+    run: async (...a) => (await import("./cli/auth-commands.js")).logout(...a),
+    help: "forget stored credentials and end the session",
+  },
+  whoami: {
+    run: async (...a) => (await import("./cli/auth-commands.js")).whoami(...a),
+    help: "show who the CLI acts as",
+  },
+  apps: {
+    run: async (...a) => (await import("./cli/app-commands.js")).apps(...a),
+    help: "apps ls | create <name> | show <app> | delete <app> [--force]",
+  },
+  "api-keys": {
+    run: async (...a) => (await import("./cli/api-key-commands.js")).apiKeys(...a),
+    help: "api-keys mint <name> --scope … | ls | rm <id>",
+  },
 };
 
 function usage(): string {

@@ -31,18 +31,29 @@ export async function openTestDatabase(kind: TestDbKind): Promise<TestDatabase> 
     const database = await openDatabase({ kind: "pglite-memory", loadDataDir: dump });
     return wrap(database, async () => database.close());
   }
+  const fresh = await createPostgresDatabase();
+  const database = await openDatabase({ kind: "postgres", url: fresh.url, max: 5 });
+  return wrap(database, async () => {
+    await database.close();
+    await fresh.drop();
+  });
+}
+
+/** A new, migrated PostgreSQL database copied from the run's template; `drop()` removes it. */
+export async function createPostgresDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
   const server = inject("postgresServer");
   const template = inject("postgresTemplate");
   if (!server || !template) throw new Error("PostgreSQL tests need TEST_DATABASE_URL");
   const name = `picloud_t_${randomBytes(6).toString("hex")}`;
   const admin = postgres(server, { max: 1, onnotice: () => {} });
   await admin.unsafe(`create database "${name}" template "${template}"`);
-  const database = await openDatabase({ kind: "postgres", url: withDatabase(server, name), max: 5 });
-  return wrap(database, async () => {
-    await database.close();
-    await admin.unsafe(`drop database if exists "${name}" with (force)`);
-    await admin.end();
-  });
+  return {
+    url: withDatabase(server, name),
+    async drop() {
+      await admin.unsafe(`drop database if exists "${name}" with (force)`);
+      await admin.end();
+    },
+  };
 }
 
 function wrap(database: Database, close: () => Promise<void>): TestDatabase {

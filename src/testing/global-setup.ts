@@ -7,7 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import type { TestProject } from "vitest/node";
 import { inCi, testDatabaseUrl } from "../config/testing.js";
-import { buildPgliteTemplate, ensurePostgresTemplate } from "./templates.js";
+import { buildPgliteTemplate, dropLeftoverTestDatabases, ensurePostgresTemplate } from "./templates.js";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -29,6 +29,7 @@ export default async function setup(project: TestProject) {
       "CI=true but TEST_DATABASE_URL is not set: the PostgreSQL half of the suite would be skipped",
     );
   project.provide("postgresServer", server);
+  if (server) await dropLeftoverTestDatabases(server);
   project.provide("postgresTemplate", server ? await ensurePostgresTemplate(server) : null);
   if (!server) {
     process.stderr.write(

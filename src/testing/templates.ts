@@ -59,6 +59,20 @@ export async function ensurePostgresTemplate(serverUrl: string): Promise<string>
   }
 }
 
+/** Drops test databases that a crashed earlier run left behind (ones still in use are skipped). */
+export async function dropLeftoverTestDatabases(serverUrl: string): Promise<void> {
+  const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
+  try {
+    const rows = await admin<
+      { datname: string }[]
+    >`select datname from pg_database where datname like 'picloud\_t\_%'`;
+    for (const { datname } of rows)
+      await admin.unsafe(`drop database if exists "${datname}"`).catch(() => {});
+  } finally {
+    await admin.end();
+  }
+}
+
 export function withDatabase(serverUrl: string, database: string): string {
   const u = new URL(serverUrl);
   u.pathname = `/${database}`;

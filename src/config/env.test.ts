@@ -1,0 +1,94 @@
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadDaemonConfig } from "./env.js";
+
+const load = (env: Record<string, string>) => loadDaemonConfig(env, "/srv/pi");
+
+describe("daemon configuration", () => {
+  it("has working defaults: port 8787, PGlite under ./.picloud, localhost", () => {
+    const c = load({});
+    expect(c).toMatchObject({
+      port: 8787,
+      host: "127.0.0.1",
+      dataDir: "/srv/pi/.picloud",
+      database: { kind: "pglite", dataDir: path.join("/srv/pi/.picloud", "db") },
+      bootstrapAdmin: null,
+      publicUrl: "http://localhost:8787",
+      baseDomain: "localhost",
+      logLevel: "info",
+      trustProxy: false,
+    });
+  });
+
+  it("uses PostgreSQL when DATABASE_URL is set", () => {
+    expect(load({ DATABASE_URL: "postgres://u@db:5432/pi" }).database).toEqual({
+      kind: "postgres",
+      url: "postgres://u@db:5432/pi",
+    });
+  });
+
+  it("reads every documented variable", () => {
+    const c = load({
+      PICLOUD_PORT: "9000",
+      PICLOUD_HOST: "0.0.0.0",
+      PICLOUD_DATA_DIR: "/var/lib/picloud",
+      PICLOUD_ADMIN_EMAIL: "me@example.com",
+      PICLOUD_ADMIN_PASSWORD: "a long password",
+      PICLOUD_PUBLIC_URL: "https://pi.example.com/",
+      PICLOUD_BASE_DOMAIN: "Apps.Example.com",
+      PICLOUD_LOG_LEVEL: "debug",
+      PICLOUD_TRUST_PROXY: "true",
+      PICLOUD_SESSION_TTL_HOURS: "24",
+      PICLOUD_SHUTDOWN_TIMEOUT_MS: "500",
+    });
+    expect(c).toMatchObject({
+      port: 9000,
+      host: "0.0.0.0",
+      dataDir: "/var/lib/picloud",
+      bootstrapAdmin: { email: "me@example.com", password: "a long password" },
+      publicUrl: "https://pi.example.com",
+      baseDomain: "apps.example.com",
+      logLevel: "debug",
+      trustProxy: true,
+      sessionTtlMs: 24 * 3_600_000,
+      shutdownTimeoutMs: 500,
+    });
+  });
+
+  const bad: [Record<string, string>, string][] = [
+    [{ PICLOUD_PORT: "http" }, 'PICLOUD_PORT="http": must be a whole number between 0 and 65535'],
+    [{ PICLOUD_PORT: "70000" }, 'PICLOUD_PORT="70000": must be between 0 and 65535'],
+    [{ DATABASE_URL: "mysql://x" }, 'DATABASE_URL="mysql://x": must be a postgres:// or postgresql:// URL'],
+    [{ PICLOUD_LOG_LEVEL: "loud" }, 'PICLOUD_LOG_LEVEL="loud": must be one of'],
+    [{ PICLOUD_TRUST_PROXY: "maybe" }, 'PICLOUD_TRUST_PROXY="maybe": must be true or false'],
+    [{ PICLOUD_PUBLIC_URL: "pi.local" }, 'PICLOUD_PUBLIC_URL="pi.local": must be an absolute URL'],
+    [{ PICLOUD_BASE_DOMAIN: "http://x" }, 'PICLOUD_BASE_DOMAIN="http://x": must be a hostname'],
+    [
+      { PICLOUD_ADMIN_EMAIL: "me@example.com" },
+      "PICLOUD_ADMIN_EMAIL and PICLOUD_ADMIN_PASSWORD must be set together",
+    ],
+    [
+      { PICLOUD_ADMIN_EMAIL: "me@example.com", PICLOUD_ADMIN_PASSWORD: "short" },
+      "PICLOUD_ADMIN_PASSWORD: must be at least 10",
+    ],
+    [
+      { PICLOUD_ADMIN_EMAIL: "me", PICLOUD_ADMIN_PASSWORD: "a long password" },
+      'PICLOUD_ADMIN_EMAIL="me": must be an e-mail',
+    ],
+  ];
+  for (const [env, message] of bad) {
+    it(`refuses ${JSON.stringify(env)}`, () => {
+      expect(() => load(env)).toThrow(ConfigError);
+      expect(() => load(env)).toThrow(message);
+    });
+  }
+
+  it("reports every problem at once", () => {
+    try {
+      load({ PICLOUD_PORT: "x", PICLOUD_LOG_LEVEL: "y" });
+      expect.unreachable();
+    } catch (err) {
+      expect((err as ConfigError).problems).toHaveLength(2);
+    }
+  });
+});

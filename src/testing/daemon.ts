@@ -1,0 +1,139 @@
+/**
+ * Starts the real daemon (`node dist/src/main.js start`) as a child process on a
+ * free port, for whole-daemon tests: the same binary and the same start path a
+ * user runs. Needs `npm run build` first (npm test does it).
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+export const CLI_ENTRY = path.join(REPO_ROOT, "dist/src/main.js");
+
+export interface DaemonProcess {
+  url: string;
+  port: number;
+  child: ChildProcess;
+  dataDir: string;
+  /** Every stdout line so far (JSON log lines). */
+  logs: string[];
+  stderr: string[];
+  /** Sends a signal and waits for exit; returns the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+  /** Waits until a log line matches. */
+  waitForLog(pattern: RegExp, timeoutMs?: number): Promise<string>;
+}
+
+export async function startDaemonProcess(
+  env: Record<string, string> = {},
+  opts: { dataDir?: string; cwd?: string } = {},
+): Promise<DaemonProcess> {
+  if (!existsSync(CLI_ENTRY)) throw new Error(`${CLI_ENTRY} is missing: run npm run build`);
+  const dataDir = opts.dataDir ?? mkdtempSync(path.join(os.tmpdir(), "picloud-daemon-"));
+  const child = spawn(process.execPath, [CLI_ENTRY, "start"], {
+    cwd: opts.cwd ?? dataDir,
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOME: process.env.HOME ?? dataDir,
+      PICLOUD_PORT: "0",
+      PICLOUD_DATA_DIR: dataDir,
+      PICLOUD_LOG_LEVEL: "info",
+      ...env,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const logs: string[] = [];
+  const stderr: string[] = [];
+  const waiters = new Set<() => void>();
+  const collect = (into: string[]) => {
+    let partial = "";
+    return (chunk: Buffer) => {
+      partial += chunk.toString("utf8");
+      const lines = partial.split("\n");
+      partial = lines.pop() ?? "";
+      into.push(...lines.filter(Boolean));
+      for (const w of waiters) w();
+    };
+  };
+  child.stdout!.on("data", collect(logs));
+  child.stderr!.on("data", collect(stderr));
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+
+  const waitForLog = (pattern: RegExp, timeoutMs = 30_000) =>
+    new Promise<string>((resolve, reject) => {
+      const check = () => {
+        const hit = logs.find((l) => pattern.test(l)) ?? stderr.find((l) => pattern.test(l));
+        if (hit) {
+          cleanup();
+          resolve(hit);
+        }
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(
+          new Error(
+            `no log line matched ${pattern} in ${timeoutMs} ms\nstdout:\n${logs.join("\n")}\nstderr:\n${stderr.join("\n")}`,
+          ),
+        );
+      }, timeoutMs);
+      const onExit = () => {
+        cleanup();
+        reject(
+          new Error(
+            `daemon exited before ${pattern}\nstdout:\n${logs.join("\n")}\nstderr:\n${stderr.join("\n")}`,
+          ),
+        );
+      };
+      const cleanup = () => {
+        clearTimeout(timer);
+        waiters.delete(check);
+        child.off("exit", onExit);
+      };
+      waiters.add(check);
+      child.once("exit", onExit);
+      check();
+    });
+
+  const ready = JSON.parse(await waitForLog(/"PiCloud is ready"/, 60_000)) as { port: number };
+  return {
+    url: `http://127.0.0.1:${ready.port}`,
+    port: ready.port,
+    child,
+    dataDir,
+    logs,
+    stderr,
+    waitForLog,
+    async stop(signal = "SIGTERM") {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      const code = await exited;
+      if (!opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
+      return code;
+    },
+  };
+}
+
+/** Runs the `picloud` CLI once and collects its output. */
+export function runCli(
+  args: string[],
+  env: Record<string, string>,
+  input?: string,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI_ENTRY, ...args], {
+      env: { PATH: process.env.PATH ?? "", ...env },
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => {
+      stdout += d;
+    });
+    child.stderr.on("data", (d) => {
+      stderr += d;
+    });
+    child.stdin.end(input ?? "");
+    child.once("exit", (code) => resolve({ code, stdout, stderr }));
+  });
+}
