@@ -3,12 +3,16 @@
  * a PostgreSQL server (DATABASE_URL, several processes). Both give the same
  * drizzle API, so no area knows which one it talks to.
  */
-import { mkdirSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { existsSync, mkdirSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { PGlite } from "@electric-sql/pglite";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
+import { PGLITE_CONF } from "./pglite-settings.js";
 import * as schema from "./schema.js";
 
 export type Schema = typeof schema;
@@ -47,11 +51,14 @@ export interface Database {
 /** Opens a database; the caller runs migrations (see migrate.ts). */
 export async function openDatabase(target: DatabaseTarget): Promise<Database> {
   if (target.kind === "postgres") return openPostgres(target.url, target.max ?? 10);
-  if (target.kind === "pglite") mkdirSync(target.dataDir, { recursive: true });
+  if (target.kind === "pglite") await initPgliteDataDir(target.dataDir);
   const client =
     target.kind === "pglite"
-      ? new PGlite(target.dataDir)
-      : new PGlite(target.loadDataDir ? { loadDataDir: target.loadDataDir } : {});
+      ? new PGlite(target.dataDir, { postgresqlconf: PGLITE_CONF })
+      : new PGlite({
+          postgresqlconf: PGLITE_CONF,
+          ...(target.loadDataDir ? { loadDataDir: target.loadDataDir } : {}),
+        });
   await client.waitReady;
   const db = drizzlePglite(client, { schema }) as unknown as Db;
   return {
@@ -74,6 +81,25 @@ export async function openDatabase(target: DatabaseTarget): Promise<Database> {
       if (!client.closed) await client.close();
     },
   };
+}
+
+/**
+ * Runs initdb for a new data directory in a child process (see pglite-initdb.ts);
+ * from TypeScript sources (tests) the compiled helper is absent and PGlite's own
+ * in-process initdb runs instead.
+ */
+async function initPgliteDataDir(dataDir: string): Promise<void> {
+  if (existsSync(path.join(dataDir, "PG_VERSION"))) return;
+  mkdirSync(dataDir, { recursive: true });
+  const helper = fileURLToPath(new URL("./pglite-initdb.js", import.meta.url));
+  if (!existsSync(helper)) return;
+  await new Promise<void>((resolve, reject) => {
+    execFile(process.execPath, [helper, dataDir], (err, _stdout, stderr) =>
+      err
+        ? reject(new Error(`creating the embedded database in ${dataDir} failed: ${stderr || err.message}`))
+        : resolve(),
+    );
+  });
 }
 
 function openPostgres(url: string, max: number): Database {
