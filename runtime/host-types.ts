@@ -43,3 +43,30 @@ export class HostCallError extends Error {
     this.name = "HostCallError";
   }
 }
+
+/** A value that may cross the host⇄guest boundary as a binding argument or result (JSON plus bytes). */
+export type HostValue =
+  | null
+  | undefined
+  | boolean
+  | number
+  | string
+  | Uint8Array
+  | HostValue[]
+  | { [key: string]: HostValue };
+
+/** A host method behind a binding; `signal` aborts when the execution ends. */
+export type HostMethod = (args: HostValue[], signal: AbortSignal) => Promise<HostValue>;
+
+/** One `env.<name>` binding: guest-side glue plus the host methods it may call. */
+export interface BindingDefinition {
+  /** env.<name> */
+  name: string;
+  /**
+   * Guest JS source of a function expression `(call) => bindingObject`, evaluated
+   * lazily the first time the script touches env.<name>. `call(method, ...args)`
+   * returns a guest Promise of the host method's result.
+   */
+  guestSource: string;
+  methods: Record<string, HostMethod>;
+}

@@ -1,0 +1,560 @@
+/**
+ * One execution, from leasing a context to releasing its permit. The guest
+ * runs only inside pump() (executePendingJobs) and the calls that start it;
+ * host events (host-call completions, timers, the deadline) each end with a
+ * pump. The entry's result is delivered as soon as it is known; the execution
+ * finishes when its waitUntil work settles or the time limit hits. Every
+ * QuickJS handle it takes is disposed in #finish().
+ */
+import type { QuickJSDeferredPromise, QuickJSHandle } from "quickjs-emscripten-core";
+import { isWasmFailure } from "./engine.js";
+import { checkResponse, entryMeta } from "./entry-io.js";
+import type {
+  EntryOutcome,
+  ExecutionJob,
+  FinishedExecution,
+  GuestError,
+  LateFailure,
+  RunningExecution,
+  SandboxLogger,
+} from "./execution-types.js";
+import type { Permit } from "./gate.js";
+import type { GuestContext } from "./guest-context.js";
+import { type Bridge, HostBridge } from "./host-bridge.js";
+import { type ExecutionOps, GuestFacingError } from "./host-ops.js";
+import { LogBuffer } from "./log-buffer.js";
+import { LOG_LEVELS } from "./ops.js";
+
+/** What an execution needs from the sandbox host. */
+export interface ExecutionHost {
+  readonly logger: SandboxLogger | undefined;
+  /** A context ready for this job (fresh, or the script's reused one). */
+  acquire(job: ExecutionJob): Promise<GuestContext>;
+  /** Gives the context back; `reusable` says whether it may serve another execution. */
+  release(context: GuestContext, job: ExecutionJob, reusable: boolean, crashed: boolean): void;
+}
+
+const MAX_STACK_BYTES = 384 * 1024;
+const MIN_STACK_BYTES = 64 * 1024;
+const MAX_TIMERS = 10_000;
+const MAX_ERROR_TEXT = 8 * 1024;
+/** Headroom granted while reading an error after an out-of-memory, so the read itself can allocate. */
+const DESCRIBE_HEADROOM = 1024 * 1024;
+
+let nextToken = 1;
+
+function cut(text: string, max = MAX_ERROR_TEXT): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}
+
+export class Execution implements ExecutionOps, RunningExecution {
+  readonly result: Promise<EntryOutcome>;
+  readonly finished: Promise<FinishedExecution>;
+  readonly token = nextToken++;
+  #resolveResult!: (outcome: EntryOutcome) => void;
+  #resolveFinished!: (finished: FinishedExecution) => void;
+
+  readonly #logs: LogBuffer;
+  readonly #startedAt = performance.now();
+  readonly #deadline: number;
+  #deadlineTimer: NodeJS.Timeout | undefined;
+  readonly #timers = new Map<number, NodeJS.Timeout>();
+  readonly #bridge: Bridge;
+
+  #context: GuestContext | null = null;
+  #ns: QuickJSHandle | null = null;
+  #nsPromise: QuickJSHandle | null = null;
+  #run: QuickJSHandle | null = null;
+  #runSettled = false;
+
+  #outcome: EntryOutcome | undefined;
+  #late: LateFailure | undefined;
+  #waitFailure: string | undefined;
+  #resultSent = false;
+  #waiting = 0;
+  #limitHit = false;
+  #crashed = false;
+  #done = false;
+
+  constructor(
+    readonly job: ExecutionJob,
+    private readonly permit: Permit,
+    private readonly host: ExecutionHost,
+  ) {
+    this.result = new Promise((resolve) => {
+      this.#resolveResult = resolve;
+    });
+    this.finished = new Promise((resolve) => {
+      this.#resolveFinished = resolve;
+    });
+    this.#logs = new LogBuffer(job.limits.maxLogBytes, job.onLog);
+    this.#deadline = Date.now() + job.limits.wallTimeMs;
+    this.#bridge = new HostBridge(this, {
+      job,
+      logger: host.logger,
+      deadline: this.#deadline,
+      afterSettle: () => this.#pump(),
+      isDone: () => this.#done,
+      context: () => this.#context,
+      onFatal: (error) => this.#fatal(error),
+    });
+  }
+
+  /** Starts the execution; never throws (failures become the outcome). */
+  begin(): void {
+    this.#deadlineTimer = setTimeout(() => this.#onDeadline(), this.job.limits.wallTimeMs);
+    this.#start().catch((error) => this.#internal(error, "start"));
+  }
+
+  async #start(): Promise<void> {
+    const context = await this.host.acquire(this.job);
+    if (this.#done) {
+      this.host.release(context, this.job, true, false);
+      return;
+    }
+    this.#context = context;
+    context.current = this;
+    context.uses++;
+    const slot = context.slot;
+    slot.generation.executions.add(this);
+    slot.uses++;
+    slot.deadline = this.#deadline;
+    slot.interrupted = false;
+    slot.modules = this.job.script.modules;
+    const reused = context.ns !== null;
+    // A fresh context's prelude and leftover garbage do not count against the script's budget.
+    const base = reused ? 0 : (slot.mallocSize() ?? 0);
+    slot.runtime.setMemoryLimit(this.job.limits.memoryBytes + base);
+    slot.runtime.setMaxStackSize(
+      Math.min(MAX_STACK_BYTES, Math.max(MIN_STACK_BYTES, Math.floor(this.job.limits.stackBytes))),
+    );
+    context.begin(this.token);
+    if (reused) this.#callRun(context.ns!);
+    else this.#evaluate(context);
+    this.#pump();
+  }
+
+  #evaluate(context: GuestContext): void {
+    const vm = context.vm;
+    const result = vm.evalCode(this.job.script.source, "script.js", { type: "module", strict: true });
+    if (result.error) {
+      this.#runSettled = true;
+      this.#guestError(result.error);
+      return;
+    }
+    const value = result.value;
+    const state = vm.getPromiseState(value);
+    if (state.type === "fulfilled" && state.notAPromise) this.#ready(value);
+    else if (state.type === "fulfilled") {
+      value.dispose();
+      this.#ready(state.value);
+    } else if (state.type === "rejected") {
+      value.dispose();
+      this.#runSettled = true;
+      this.#guestError(state.error);
+    } else this.#nsPromise = value;
+  }
+
+  /** The module is evaluated: keep its namespace and call the entry point. */
+  #ready(ns: QuickJSHandle): void {
+    const context = this.#context!;
+    if (this.job.script.isolation === "script") {
+      context.ns = ns;
+      context.versionId = this.job.script.versionId;
+    } else this.#ns = ns;
+    this.#callRun(ns);
+  }
+
+  #callRun(ns: QuickJSHandle): void {
+    const context = this.#context!;
+    let meta: ReturnType<typeof entryMeta>;
+    try {
+      meta = entryMeta(this.job, this.token);
+    } catch (error) {
+      this.#runSettled = true;
+      this.#internal(error, "input");
+      return;
+    }
+    const result = context.run(meta.json, ns, meta.body, meta.binaries);
+    if (result.error) {
+      this.#runSettled = true;
+      this.#guestError(result.error);
+      return;
+    }
+    this.#run = result.value;
+  }
+
+  /** Runs the guest's pending jobs, then looks at where the execution stands. */
+  #pump(): void {
+    if (this.#done || !this.#context) return;
+    try {
+      const result = this.#context.slot.runtime.executePendingJobs();
+      if (result.error) this.#guestError(result.error);
+      this.#progress();
+    } catch (error) {
+      if (!this.#fatal(error)) this.#internal(error, "pump");
+    }
+  }
+
+  #progress(): void {
+    if (this.#done) return;
+    const vm = this.#context!.vm;
+    if (this.#nsPromise) {
+      const state = vm.getPromiseState(this.#nsPromise);
+      if (state.type === "pending") return;
+      this.#nsPromise.dispose();
+      this.#nsPromise = null;
+      if (state.type === "rejected") {
+        this.#runSettled = true;
+        this.#guestError(state.error);
+        return;
+      }
+      this.#ready(state.value);
+      this.#pump();
+      return;
+    }
+    if (this.#run && !this.#runSettled) {
+      const state = vm.getPromiseState(this.#run);
+      if (state.type === "rejected") {
+        this.#runSettled = true;
+        this.#guestError(state.error);
+        if (this.#done) return;
+      } else if (state.type === "fulfilled") {
+        this.#runSettled = true;
+        if (!state.notAPromise) state.value.dispose();
+        if (!this.#outcome)
+          this.#setOutcome({
+            status: "error",
+            error: { name: "Error", message: "The script produced no result" },
+          });
+      }
+    }
+    if (this.#outcome && !this.#resultSent) this.#sendResult();
+    if (this.#outcome && this.#runSettled && this.#waiting === 0) this.#finish();
+  }
+
+  #setOutcome(outcome: EntryOutcome): void {
+    if (this.#outcome) return;
+    this.#outcome = outcome;
+    this.#sendResult();
+  }
+
+  #sendResult(): void {
+    if (this.#resultSent || !this.#outcome) return;
+    this.#resultSent = true;
+    this.#resolveResult(this.#outcome);
+  }
+
+  /** A time or memory limit was hit: no more guest code runs. */
+  #limit(kind: "timeout" | "memory", message?: string): void {
+    this.#limitHit = true;
+    if (!this.#outcome) this.#setOutcome({ status: kind });
+    else if (this.#outcome.status === "ok" && !this.#late)
+      this.#late = message ? { status: kind, message } : { status: kind };
+    this.#finish();
+  }
+
+  /**
+   * A value thrown out of guest code (by evaluation, a call or a job). Takes ownership of
+   * `handle` and disposes it before anything else: classifying may finish the execution,
+   * which frees the context, and a handle alive at that point would abort the module.
+   */
+  #guestError(handle: QuickJSHandle): void {
+    const context = this.#context!;
+    const interrupted = context.slot.interrupted;
+    let error: GuestError;
+    try {
+      error = interrupted ? { name: "InternalError", message: "interrupted" } : this.#describe(handle);
+    } finally {
+      handle.dispose();
+    }
+    if (interrupted) {
+      this.#limit("timeout", "waitUntil work was still running at the time limit");
+      return;
+    }
+    if (error.name === "InternalError" && /out of memory/.test(error.message)) {
+      this.#limit("memory", "waitUntil work ran out of memory");
+      return;
+    }
+    if (error.name === "InternalError" && error.message === "interrupted") {
+      this.#limit("timeout", "waitUntil work was still running at the time limit");
+      return;
+    }
+    if (/Maximum call stack size exceeded|stack overflow/i.test(error.message)) this.#limitHit = true;
+    if (!this.#outcome) this.#setOutcome({ status: "error", error });
+    else if (this.#outcome.status === "ok" && !this.#late)
+      this.#late = { status: "error", message: `${error.name}: ${error.message}` };
+  }
+
+  #describe(handle: QuickJSHandle): GuestError {
+    const context = this.#context!;
+    const vm = context.vm;
+    const runtime = context.slot.runtime;
+    runtime.setMemoryLimit(
+      this.job.limits.memoryBytes + (context.slot.mallocSize() ?? 0) + DESCRIBE_HEADROOM,
+    );
+    try {
+      const type = vm.typeof(handle);
+      if (type === "object" && !this.#isNull(handle)) {
+        const read = (key: string): string | undefined => {
+          const prop = vm.getProp(handle, key);
+          try {
+            return vm.typeof(prop) === "string" ? vm.getString(prop) : undefined;
+          } finally {
+            prop.dispose();
+          }
+        };
+        const message = read("message");
+        if (message !== undefined) {
+          const stack = read("stack");
+          const error: GuestError = { name: cut(read("name") ?? "Error", 200), message: cut(message) };
+          if (stack) error.stack = cut(stack);
+          return error;
+        }
+        return { name: "Error", message: "Uncaught exception (an object that is not an Error)" };
+      }
+      const shown = type === "string" ? JSON.stringify(vm.getString(handle)) : String(vm.dump(handle));
+      return { name: "Error", message: cut(`Uncaught ${shown}`) };
+    } catch {
+      return { name: "Error", message: "Uncaught exception (not readable)" };
+    }
+  }
+
+  #isNull(handle: QuickJSHandle): boolean {
+    return this.#context!.vm.sameValue(handle, this.#context!.vm.null);
+  }
+
+  #onDeadline(): void {
+    if (this.#done) return;
+    this.#limit("timeout", "waitUntil work was still running at the time limit");
+  }
+
+  /** A WASM abort: the module is gone; every execution on it fails, this process lives on. */
+  #fatal(error: unknown): boolean {
+    if (!isWasmFailure(error)) return false;
+    const generation = this.#context?.slot.generation;
+    if (generation) generation.markDead(error);
+    else this.crash();
+    return true;
+  }
+
+  /** Called when the module died under this execution. */
+  crash(): void {
+    if (this.#done) return;
+    this.#crashed = true;
+    const error = {
+      name: "Error",
+      message: "The sandbox crashed while running this script; it is safe to retry",
+    };
+    if (!this.#outcome) this.#setOutcome({ status: "error", error });
+    else if (this.#outcome.status === "ok" && !this.#late)
+      this.#late = { status: "error", message: error.message };
+    this.#finish();
+  }
+
+  #internal(error: unknown, where: string): void {
+    if (this.#done) return;
+    if (this.#fatal(error)) return;
+    this.host.logger?.error(
+      { executionId: this.job.executionId, where, err: error instanceof Error ? error.stack : String(error) },
+      "sandbox: internal error while running a script",
+    );
+    if (!this.#outcome)
+      this.#setOutcome({
+        status: "error",
+        error: { name: "Error", message: "Internal error in the sandbox" },
+      });
+    else if (this.#outcome.status === "ok" && !this.#late)
+      this.#late = { status: "error", message: "Internal error in the sandbox" };
+    this.#finish();
+  }
+
+  #finish(): void {
+    if (this.#done) return;
+    this.#done = true;
+    clearTimeout(this.#deadlineTimer);
+    for (const timer of this.#timers.values()) clearTimeout(timer);
+    this.#timers.clear();
+    this.#bridge.close(!this.#crashed);
+    if (!this.#outcome)
+      this.#outcome = { status: "error", error: { name: "Error", message: "The script produced no result" } };
+    this.#sendResult();
+    if (this.#outcome.status === "ok" && this.#waitFailure && !this.#late)
+      this.#late = { status: "error", message: this.#waitFailure };
+    const context = this.#context;
+    this.#context = null;
+    if (context) {
+      context.slot.generation.executions.delete(this);
+      context.slot.deadline = 0;
+      let reusable = false;
+      if (!this.#crashed) {
+        try {
+          for (const handle of [this.#run, this.#nsPromise, this.#ns]) if (handle?.alive) handle.dispose();
+          context.current = null;
+          reusable =
+            !this.#limitHit &&
+            !context.slot.interrupted &&
+            this.#outcome.status === "ok" &&
+            !this.#late &&
+            !context.slot.runtime.hasPendingJob();
+          if (reusable && context.ns !== null) context.end();
+        } catch (error) {
+          reusable = false;
+          if (isWasmFailure(error)) {
+            this.#crashed = true;
+            context.slot.generation.markDead(error);
+          }
+        }
+      }
+      this.#run = this.#nsPromise = this.#ns = null;
+      const freshReusable = !this.#limitHit && !this.#crashed && !context.slot.interrupted;
+      try {
+        this.host.release(context, this.job, context.ns !== null ? reusable : freshReusable, this.#crashed);
+      } catch (error) {
+        this.host.logger?.error(
+          { executionId: this.job.executionId, err: String(error) },
+          "sandbox: release failed",
+        );
+      }
+    }
+    this.permit.release();
+    const outcome = this.#outcome;
+    this.#resolveFinished({
+      outcome,
+      ...(this.#late ? { late: this.#late } : {}),
+      logs: this.#logs.lines,
+      logsTruncated: this.#logs.truncated,
+      durationMs: performance.now() - this.#startedAt,
+    });
+  }
+
+  // ---- ExecutionOps: called synchronously from guest code through host-ops ----
+
+  log(level: number, message: string): void {
+    this.#logs.add(LOG_LEVELS[level] ?? "log", message);
+  }
+
+  respond(status: number, statusText: string, headersJson: string, body: Uint8Array | string | null): void {
+    if (this.#outcome) return;
+    const checked = checkResponse(status, statusText, headersJson, body, this.job.limits.maxResponseBytes);
+    this.#setOutcome(
+      typeof checked === "string"
+        ? { status: "invalid_response", message: checked }
+        : { status: "ok", response: checked },
+    );
+  }
+
+  returnValue(json: string | undefined): void {
+    if (this.#outcome) return;
+    if (json === undefined) {
+      this.#setOutcome({ status: "ok" });
+      return;
+    }
+    if (json.length > this.job.limits.maxResponseBytes) {
+      this.#setOutcome({
+        status: "invalid_response",
+        message: `The return value exceeds the limit of ${this.job.limits.maxResponseBytes} bytes`,
+      });
+      return;
+    }
+    this.#setOutcome({ status: "ok", value: JSON.parse(json) });
+  }
+
+  fail(name: string, message: string, stack: string): void {
+    if (this.#context?.slot.interrupted || (name === "InternalError" && message === "interrupted")) {
+      this.#limitHit = true;
+      if (!this.#outcome) this.#setOutcome({ status: "timeout" });
+      return;
+    }
+    if (name === "InternalError" && /out of memory/.test(message)) {
+      this.#limitHit = true;
+      if (!this.#outcome) this.#setOutcome({ status: "memory" });
+      return;
+    }
+    if (/Maximum call stack size exceeded|stack overflow/i.test(message)) this.#limitHit = true;
+    const error: GuestError = { name: cut(name, 200), message: cut(message) };
+    if (stack) error.stack = cut(stack);
+    this.#setOutcome({ status: "error", error });
+  }
+
+  invalid(message: string): void {
+    this.#setOutcome({ status: "invalid_response", message: cut(message, 1000) });
+  }
+
+  waitAdd(token: number): void {
+    if (token !== this.token) throw new GuestFacingError("ctx.waitUntil() called after its execution ended");
+    this.#waiting++;
+  }
+
+  waitDone(token: number, failure: string | undefined): void {
+    if (token !== this.token) return;
+    this.#waiting = Math.max(0, this.#waiting - 1);
+    if (failure !== undefined) {
+      this.#logs.add("error", `Uncaught (in waitUntil) ${failure}`);
+      this.#waitFailure ??= cut(failure);
+    }
+  }
+
+  timerSet(token: number, id: number, ms: number): void {
+    if (token !== this.token) throw new GuestFacingError("a timer was set after its execution ended");
+    if (!Number.isInteger(id)) throw new GuestFacingError("invalid timer id");
+    clearTimeout(this.#timers.get(id));
+    if (this.#timers.size >= MAX_TIMERS)
+      throw new GuestFacingError(`too many pending timers (limit ${MAX_TIMERS})`);
+    const delay = Math.max(0, Math.min(ms, this.#deadline - Date.now() + 1));
+    const timer = setTimeout(() => {
+      this.#timers.delete(id);
+      if (this.#done || !this.#context) return;
+      try {
+        const error = this.#context.fire(id);
+        if (error) this.#guestError(error);
+      } catch (e) {
+        if (!this.#fatal(e)) this.#internal(e, "timer");
+        return;
+      }
+      this.#pump();
+    }, delay);
+    this.#timers.set(id, timer);
+  }
+
+  timerClear(id: number): void {
+    clearTimeout(this.#timers.get(id));
+    this.#timers.delete(id);
+  }
+
+  now(): number {
+    return performance.now() - this.#startedAt;
+  }
+
+  bindingFactory(name: string): QuickJSHandle {
+    return this.#bridge.bindingFactory(name);
+  }
+
+  bindingCall(
+    token: number,
+    binding: string,
+    method: string,
+    json: string,
+    binaries: Uint8Array[],
+  ): QuickJSHandle {
+    return this.#bridge.bindingCall(token, binding, method, json, binaries);
+  }
+
+  fetch(
+    token: number,
+    id: number,
+    method: string,
+    url: string,
+    headersJson: string,
+    body: Uint8Array | null,
+    redirect: string,
+  ): QuickJSHandle {
+    return this.#bridge.fetch(token, id, method, url, headersJson, body, redirect);
+  }
+
+  fetchAbort(id: number): void {
+    this.#bridge.fetchAbort(id);
+  }
+}
+
+export type { QuickJSDeferredPromise };

@@ -1,0 +1,238 @@
+/**
+ * Guest bootstrap, evaluated into every context: it installs the Web globals
+ * as lazy getters (each piece is compiled only when a script first touches
+ * one of its names — compiling is the dominant per-context cost in QuickJS)
+ * and exposes run()/fire()/end() to the host. Kept deliberately small: every
+ * function here is compiled for every execution.
+ */
+import { Op } from "../ops.js";
+import type { CoreExports, Host, Internals, PieceName } from "./internals.js";
+
+/** piece:Global,Global;… — a string is cheaper to compile than nested array literals. */
+const LAZY_GLOBALS =
+  "fetch:Headers,Request,Response;url:URL,URLSearchParams;encoding:TextEncoder,TextDecoder,atob,btoa;" +
+  "crypto:crypto,Crypto,CryptoKey,SubtleCrypto;clone:structuredClone;" +
+  "events:Event,EventTarget,AbortController,AbortSignal,DOMException;blob:Blob,File,FormData;" +
+  "streams:ReadableStream,ReadableStreamDefaultReader;outbound:fetch;console:console;" +
+  "timers:setTimeout,clearTimeout,setInterval,clearInterval,queueMicrotask,performance,navigator";
+
+interface Meta {
+  /** entry */
+  e: "fetch" | "scheduled" | "trigger" | "email";
+  /** execution token */
+  t: number;
+  /** vars */
+  v: Record<string, string>;
+  /** binding names */
+  b: string[];
+  /** [executionId, rootExecutionId, depth] */
+  c: [string, string, number];
+  /** params */
+  p: Record<string, string>;
+  /** fetch: [method, url, headers flat] */
+  r?: [string, string, string[]];
+  /** scheduled: [cron, scheduledTime] */
+  s?: [string, number];
+  /** trigger/email input, codec JSON */
+  i?: string;
+  /** maxResponseBytes */
+  m: number;
+}
+
+interface FetchPiece {
+  requestFromHost(r: [string, string, string[]], body: ArrayBuffer | undefined): unknown;
+  respond(result: unknown, maxBytes: number): Promise<void>;
+}
+
+interface CodecPiece {
+  decode(json: string | undefined, binaries: ArrayBuffer[] | undefined): unknown;
+  call(token: number, binding: string, method: string, args: unknown[]): Promise<unknown>;
+}
+
+export default function boot(host: Host): CoreExports {
+  const g = globalThis as unknown as Record<PropertyKey, unknown>;
+  const loaded: Record<string, unknown> = Object.create(null);
+  let token = 0;
+
+  const define = (target: object, name: PropertyKey, value: unknown): void => {
+    Object.defineProperty(target, name, { value, writable: true, configurable: true, enumerable: false });
+  };
+
+  const load = <T>(name: PieceName): T => {
+    let piece = loaded[name];
+    if (piece === undefined) {
+      const install = host(Op.Load, name) as (internals: Internals) => unknown;
+      piece = install(I) ?? {};
+      loaded[name] = piece;
+    }
+    return piece as T;
+  };
+
+  const describe = (value: unknown): string => {
+    if (typeof value === "string") return value;
+    if (value === null || (typeof value !== "object" && typeof value !== "function")) return String(value);
+    return load<{ inspect(v: unknown): string }>("inspect").inspect(value);
+  };
+
+  const I: Internals = {
+    host,
+    g,
+    load,
+    peek: <T>(name: PieceName) => loaded[name] as T | undefined,
+    token: () => token,
+    define,
+    domError(message, name) {
+      const DOMException = g.DOMException as new (m: string, n: string) => Error;
+      return new DOMException(message, name);
+    },
+    timers: new Map(),
+    waitUntil(promise) {
+      const t = token;
+      host(Op.WaitAdd, t);
+      Promise.resolve(promise).then(
+        () => host(Op.WaitDone, t),
+        (e) => host(Op.WaitDone, t, failureText(e)),
+      );
+    },
+    describe,
+    toHost: (text) => (text.includes("\0") ? [JSON.stringify(text), true] : [text, false]),
+    log: (level, message) => host(Op.Log, level, ...I.toHost(message)),
+    fromHost: (result) => (typeof result === "string" ? result : JSON.parse((result as string[])[0]!)),
+  };
+
+  const failureText = (e: unknown): string => {
+    const [name, message] = errorParts(e);
+    return `${name}: ${message}`;
+  };
+
+  const errorParts = (e: unknown): [string, string, string] => {
+    try {
+      if (e !== null && typeof e === "object" && typeof (e as Error).message === "string") {
+        const err = e as Error;
+        const stack = typeof err.stack === "string" ? err.stack : "";
+        return [typeof err.name === "string" ? err.name : "Error", err.message, stack];
+      }
+      return ["Error", `Uncaught ${describe(e)}`, ""];
+    } catch {
+      return ["Error", "Uncaught exception (not printable)", ""];
+    }
+  };
+
+  for (const group of LAZY_GLOBALS.split(";")) {
+    const [piece, names] = group.split(":") as [PieceName, string];
+    for (const name of names.split(",")) {
+      Object.defineProperty(g, name, {
+        configurable: true,
+        enumerable: false,
+        get() {
+          load(piece);
+          const desc = Object.getOwnPropertyDescriptor(g, name);
+          if (!desc || desc.get) throw new Error(`prelude: ${name} was not installed`);
+          return desc.value;
+        },
+        set(value) {
+          define(g, name, value);
+        },
+      });
+    }
+  }
+
+  const makeEnv = (m: Meta): Record<string, unknown> => {
+    const env: Record<string, unknown> = {};
+    for (const key of Object.keys(m.v)) env[key] = m.v[key];
+    const t = m.t;
+    for (const name of m.b) {
+      Object.defineProperty(env, name, {
+        configurable: true,
+        enumerable: true,
+        get() {
+          const factory = host(Op.BindingFactory, name) as (call: unknown) => unknown;
+          const call = (method: string, ...args: unknown[]) =>
+            load<CodecPiece>("codec").call(t, name, String(method), args);
+          const binding = factory(call);
+          Object.defineProperty(env, name, {
+            value: binding,
+            enumerable: true,
+            configurable: true,
+            writable: true,
+          });
+          return binding;
+        },
+      });
+    }
+    return env;
+  };
+
+  const run = async (
+    metaJson: string,
+    ns: unknown,
+    body?: ArrayBuffer,
+    bins?: ArrayBuffer[],
+  ): Promise<void> => {
+    const m = JSON.parse(metaJson) as Meta;
+    try {
+      const handler = ns == null ? undefined : (ns as { default?: Record<string, unknown> }).default;
+      const fn = handler == null ? undefined : handler[m.e];
+      if (typeof fn !== "function") {
+        host(
+          Op.Fail,
+          "Error",
+          `The script has no ${m.e}() entry point (export default { ${m.e}(...) {…} })`,
+          "",
+        );
+        return;
+      }
+      const t = m.t;
+      const ctx = {
+        waitUntil(promise: unknown) {
+          if (t !== token) throw new Error("ctx.waitUntil() called after its execution ended");
+          I.waitUntil(promise);
+        },
+        passThroughOnException() {},
+        executionId: m.c[0],
+        rootExecutionId: m.c[1],
+        depth: m.c[2],
+        params: m.p,
+      };
+      let input: unknown;
+      if (m.e === "fetch") input = load<FetchPiece>("fetch").requestFromHost(m.r!, body);
+      else if (m.e === "scheduled")
+        input = { cron: m.s![0], scheduledTime: m.s![1], type: "scheduled", noRetry() {} };
+      else input = load<CodecPiece>("codec").decode(m.i, bins);
+      const result = await (fn as (a: unknown, b: unknown, c: unknown) => unknown).call(
+        handler,
+        input,
+        makeEnv(m),
+        ctx,
+      );
+      if (m.e === "fetch") return await load<FetchPiece>("fetch").respond(result, m.m);
+      let json: string | undefined;
+      if (result !== undefined) {
+        try {
+          json = JSON.stringify(result);
+        } catch (e) {
+          I.log(3, `The ${m.e}() return value was ignored: it is not JSON-serializable (${failureText(e)})`);
+        }
+      }
+      host(Op.ReturnValue, json);
+    } catch (e) {
+      const [name, message, stack] = errorParts(e);
+      host(Op.Fail, name, message, stack);
+    }
+  };
+
+  return {
+    run,
+    begin(t) {
+      token = t;
+    },
+    fire(id) {
+      const callback = I.timers.get(id);
+      if (callback) callback();
+    },
+    end() {
+      token = 0;
+      I.timers.clear();
+    },
+  };
+}

@@ -1,0 +1,72 @@
+/**
+ * The exports each prelude piece hands to the others through Internals.load()
+ * and peek(). Types only: pieces never import each other's code.
+ */
+import type { Bytes } from "./internals.js";
+
+/** What a Request/Response body holds before it is read. */
+export type BodySource = null | string | Bytes | object;
+
+export interface BodyState {
+  src: BodySource;
+  used: boolean;
+  /** The ReadableStream handed out by `.body`, once asked for. */
+  stream?: object;
+}
+
+export interface FetchPiece {
+  requestFromHost(r: [string, string, string[]], body: ArrayBuffer | undefined): unknown;
+  respond(result: unknown, maxBytes: number): Promise<void>;
+  responseFromHost(parts: [number, string, string, string, boolean], body: ArrayBuffer | undefined): unknown;
+  /** [method, url, headersJson, body, redirect, signal] of a Request, body fully read. */
+  toHost(request: unknown): Promise<[string, string, string, ArrayBuffer | null, string, unknown]>;
+  newRequest(input: unknown, init: unknown): unknown;
+  bytesOf(state: BodyState): Promise<Bytes>;
+}
+
+export interface UrlPiece {
+  isSearchParams(value: unknown): boolean;
+  /** The href of `input` resolved against `base`, or null when invalid. */
+  href(input: string, base?: string): string | null;
+}
+
+export interface BlobPiece {
+  isBlob(value: unknown): boolean;
+  blobBytes(blob: unknown): Bytes;
+  blobType(blob: unknown): string;
+  newBlob(bytes: Bytes, type: string): unknown;
+  isFormData(value: unknown): boolean;
+  /** multipart/form-data bytes and the boundary used. */
+  encodeFormData(form: unknown): [Bytes, string];
+  parseMultipart(bytes: Bytes, contentType: string): unknown;
+  formDataFromPairs(pairs: [string, string][]): unknown;
+}
+
+export interface StreamsPiece {
+  isStream(value: unknown): boolean;
+  /** The ReadableStream for a body (`response.body`). */
+  fromBody(state: BodyState): object;
+  /** Takes over a stream handed to a body constructor: its bytes source if untouched, else the stream. */
+  adopt(stream: unknown): BodySource;
+  readAll(stream: unknown, maxBytes: number): Promise<Bytes>;
+  tee(stream: unknown): [object, object];
+}
+
+export interface EventsPiece {
+  /** A fresh AbortSignal and the function that aborts it. */
+  controlled(): [signal: object, abort: (reason?: unknown) => void];
+  isSignal(value: unknown): boolean;
+  signalState(signal: unknown): [aborted: boolean, reason: unknown];
+  onAbort(signal: unknown, listener: () => void): void;
+}
+
+export interface CodecPiece {
+  decode(json: string | undefined, binaries: ArrayBuffer[] | undefined): unknown;
+  call(token: number, binding: string, method: string, args: unknown[]): Promise<unknown>;
+}
+
+export interface InspectPiece {
+  inspect(value: unknown): string;
+  /** console-style formatting of an argument list (printf directives, inspect for objects). */
+  format(args: unknown[]): string;
+}

@@ -1,0 +1,77 @@
+/**
+ * Piece "codec": the value format of binding calls and event inputs — JSON
+ * text where bytes travel beside it as ArrayBuffers ({"\u0000b": index}),
+ * so binary data crosses the boundary without base64. Also turns a host
+ * rejection ([name, message]) into a guest error of the right class.
+ */
+import { Op } from "../../ops.js";
+import { guestError } from "../guest-error.js";
+import type { Internals } from "../internals.js";
+import type { CodecPiece } from "../piece-types.js";
+
+const BYTES = "\u0000b";
+const UNDEFINED = "\u0000u";
+
+export default function install(I: Internals): CodecPiece {
+  const encode = (value: unknown, what: string): [string, ArrayBuffer[]] => {
+    const binaries: ArrayBuffer[] = [];
+    const json = JSON.stringify(value, function (this: Record<string, unknown>, key, v: unknown) {
+      const raw = this[key];
+      if (raw instanceof ArrayBuffer) return { [BYTES]: binaries.push(raw.slice(0)) - 1 };
+      if (ArrayBuffer.isView(raw)) {
+        const copy = raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength) as ArrayBuffer;
+        return { [BYTES]: binaries.push(copy) - 1 };
+      }
+      if (v === undefined) return Array.isArray(this) ? { [UNDEFINED]: 0 } : undefined;
+      if (typeof v === "function" || typeof v === "symbol" || typeof v === "bigint")
+        throw new TypeError(`${what}: a ${typeof v} cannot be passed to the host`);
+      if (v !== null && typeof v === "object" && !Array.isArray(v)) {
+        const proto = Object.getPrototypeOf(v);
+        if (proto !== Object.prototype && proto !== null) {
+          const name = (proto as { constructor?: { name?: string } }).constructor?.name ?? "object";
+          throw new TypeError(
+            `${what}: a ${name} cannot be passed to the host (use plain objects, arrays and Uint8Array)`,
+          );
+        }
+      }
+      return v;
+    });
+    return [json, binaries];
+  };
+
+  const decode = (json: string | undefined, binaries: ArrayBuffer[] | undefined): unknown => {
+    if (json === undefined) return undefined;
+    return JSON.parse(json, (_key, v: unknown) => {
+      if (v !== null && typeof v === "object" && !Array.isArray(v)) {
+        const keys = Object.keys(v);
+        if (keys.length === 1 && keys[0] === BYTES) {
+          const buffer = binaries?.[(v as Record<string, number>)[BYTES]!];
+          return buffer === undefined ? v : new Uint8Array(buffer);
+        }
+        if (keys.length === 1 && keys[0] === UNDEFINED) return undefined;
+      }
+      return v;
+    });
+  };
+
+  return {
+    decode,
+    call(token, binding, method, args) {
+      let encoded: [string, ArrayBuffer[]];
+      try {
+        encoded = encode(args, `${binding}.${method}()`);
+      } catch (e) {
+        return Promise.reject(e);
+      }
+      const pending = I.host(Op.BindingCall, token, binding, method, encoded[0], encoded[1]) as Promise<
+        [string | undefined, ArrayBuffer[]]
+      >;
+      return pending.then(
+        ([json, binaries]) => decode(json, binaries),
+        (reason) => {
+          throw guestError(reason);
+        },
+      );
+    },
+  };
+}

@@ -1,0 +1,279 @@
+/**
+ * createSandboxHost: the runtime's entry point. Owns the concurrency gate,
+ * the QuickJS engine, and the pools of contexts: idle runtimes with a
+ * prepared context (booted off the request path, right after the previous
+ * execution finished) for fresh executions, and evaluated contexts per script
+ * version for `isolation = "script"`.
+ */
+import { Engine, type Generation, isWasmFailure } from "./engine.js";
+import { Execution, type ExecutionHost } from "./execution.js";
+import type { ExecutionJob, RunningExecution, SandboxLogger } from "./execution-types.js";
+import { ConcurrencyGate, type Permit } from "./gate.js";
+import { type Dispatch, GuestContext, RuntimeSlot } from "./guest-context.js";
+import { dispatch, GuestFacingError } from "./host-ops.js";
+import { loadPrelude, type PreludeBundle } from "./prelude-source.js";
+
+/** Globals booted into every prepared context: the fetch piece is what nearly every execution uses. */
+const PRELOAD = ["Response"];
+/** A runtime serves at most this many executions before it is replaced. */
+const MAX_SLOT_USES = 5_000;
+/** A runtime holding more than this after its context is gone is replaced rather than reused. */
+const SLOT_RECYCLE_BYTES = 8 * 1024 * 1024;
+const DEFAULT_RECYCLE_AFTER = 1_000;
+
+export interface SandboxHostOptions {
+  maxConcurrent: number;
+  logger?: SandboxLogger;
+}
+
+export interface SandboxStats {
+  /** Bytes of the current WebAssembly memory (it grows, never shrinks). */
+  wasmBytes: number;
+  generation: number;
+  idleRuntimes: number;
+  preparedContexts: number;
+  scriptContexts: number;
+}
+
+export interface SandboxHost {
+  readonly gate: ConcurrencyGate;
+  /**
+   * Runs one execution. The caller acquires a Permit first (HTTP: tryAcquire → null means 503;
+   * background: await acquire()) and passes it; the runtime releases it when the execution
+   * (including waitUntil) is fully finished.
+   */
+  start(job: ExecutionJob, permit: Permit): RunningExecution;
+  /** Loads the engine and prepares `count` contexts ahead of the first request (default: the gate size). */
+  warm(count?: number): Promise<void>;
+  stats(): SandboxStats;
+  dispose(): void;
+}
+
+class ContextPool implements ExecutionHost {
+  readonly engine: Engine;
+  readonly #idle: RuntimeSlot[] = [];
+  readonly #scripts = new Map<string, GuestContext[]>();
+  #scriptCount = 0;
+  #prelude: PreludeBundle | undefined;
+  #preparing = false;
+  readonly #dispatch: Dispatch;
+
+  constructor(
+    private readonly maxIdle: number,
+    readonly logger: SandboxLogger | undefined,
+  ) {
+    this.engine = new Engine(logger);
+    this.#dispatch = (context, args) => {
+      try {
+        return dispatch(context, args);
+      } catch (error) {
+        if (error instanceof GuestFacingError) throw error;
+        if (isWasmFailure(error)) {
+          context.slot.generation.markDead(error);
+          throw error;
+        }
+        logger?.error(
+          { err: error instanceof Error ? error.stack : String(error) },
+          "sandbox: host operation failed",
+        );
+        throw new GuestFacingError("internal error in the sandbox");
+      }
+    };
+  }
+
+  async #ready(): Promise<[Generation, PreludeBundle]> {
+    const generation = this.engine.ready;
+    if (generation && this.#prelude) return [generation, this.#prelude];
+    const [g, prelude] = await Promise.all([this.engine.generation(), loadPrelude()]);
+    this.#prelude = prelude;
+    return [g, prelude];
+  }
+
+  async acquire(job: ExecutionJob): Promise<GuestContext> {
+    const [generation, prelude] = await this.#ready();
+    if (job.script.isolation === "script") {
+      const list = this.#scripts.get(job.script.versionId);
+      while (list && list.length > 0) {
+        const context = list.pop()!;
+        this.#scriptCount--;
+        if (list.length === 0) this.#scripts.delete(job.script.versionId);
+        if (context.slot.generation === generation && context.alive) {
+          generation.active++;
+          return context;
+        }
+        this.#discard(context);
+      }
+    }
+    const slot = this.#takeSlot(generation);
+    generation.active++;
+    try {
+      const context = slot.prepared ?? new GuestContext(slot, prelude, this.#dispatch, PRELOAD);
+      slot.prepared = null;
+      return context;
+    } catch (error) {
+      generation.active--;
+      if (isWasmFailure(error)) generation.markDead(error);
+      else generation.bury(slot.runtime, slot.mallocSize() ?? 0);
+      throw error;
+    }
+  }
+
+  #takeSlot(generation: Generation): RuntimeSlot {
+    while (this.#idle.length > 0) {
+      const slot = this.#idle.pop()!;
+      if (slot.generation === generation) return slot;
+      this.#retireSlot(slot);
+    }
+    return new RuntimeSlot(generation);
+  }
+
+  release(context: GuestContext, job: ExecutionJob, reusable: boolean, crashed: boolean): void {
+    const slot = context.slot;
+    const generation = slot.generation;
+    generation.active--;
+    if (crashed || generation.dead) return;
+    if (context.ns !== null) {
+      const limit = job.script.recycleAfter ?? DEFAULT_RECYCLE_AFTER;
+      if (reusable && context.uses < limit && !generation.retiring) {
+        this.#keepScript(context);
+        generation.collect();
+        return;
+      }
+      context.dispose();
+      this.#recycleSlot(slot, reusable);
+      return;
+    }
+    context.dispose();
+    this.#recycleSlot(slot, reusable);
+  }
+
+  #keepScript(context: GuestContext): void {
+    const versionId = context.versionId!;
+    const list = this.#scripts.get(versionId) ?? [];
+    this.#scripts.delete(versionId);
+    list.push(context);
+    this.#scripts.set(versionId, list);
+    this.#scriptCount++;
+    // Least recently used versions go first when too many contexts are kept.
+    while (this.#scriptCount > this.maxIdle * 2) {
+      const [oldest, contexts] = this.#scripts.entries().next().value as [string, GuestContext[]];
+      const victim = contexts.shift()!;
+      if (contexts.length === 0) this.#scripts.delete(oldest);
+      this.#scriptCount--;
+      this.#discard(victim);
+    }
+  }
+
+  #discard(context: GuestContext): void {
+    const generation = context.slot.generation;
+    if (generation.dead) return;
+    try {
+      context.dispose();
+      this.#recycleSlot(context.slot, true);
+    } catch (error) {
+      if (isWasmFailure(error)) generation.markDead(error);
+    }
+  }
+
+  /** A runtime whose context is gone: back to the idle pool if healthy and small, else to the graveyard. */
+  #recycleSlot(slot: RuntimeSlot, healthy: boolean): void {
+    const generation = slot.generation;
+    const size = slot.mallocSize() ?? 0;
+    if (
+      healthy &&
+      !generation.retiring &&
+      slot.uses < MAX_SLOT_USES &&
+      size < SLOT_RECYCLE_BYTES &&
+      !slot.runtime.hasPendingJob() &&
+      this.#idle.length < this.maxIdle
+    ) {
+      this.#idle.push(slot);
+      this.#schedulePrepare();
+    } else generation.bury(slot.runtime, size);
+    generation.collect();
+  }
+
+  #retireSlot(slot: RuntimeSlot): void {
+    const generation = slot.generation;
+    if (generation.dead) return;
+    try {
+      slot.prepared?.dispose();
+      slot.prepared = null;
+      generation.bury(slot.runtime, slot.mallocSize() ?? 0);
+      generation.collect();
+    } catch (error) {
+      if (isWasmFailure(error)) generation.markDead(error);
+    }
+  }
+
+  /** Boots contexts into idle runtimes after the current tick, so results go out first. */
+  #schedulePrepare(): void {
+    if (this.#preparing) return;
+    this.#preparing = true;
+    setImmediate(() => {
+      this.#preparing = false;
+      this.prepareIdle();
+    });
+  }
+
+  prepareIdle(): void {
+    const prelude = this.#prelude;
+    if (!prelude) return;
+    for (const slot of this.#idle) {
+      if (slot.prepared || slot.generation.retiring) continue;
+      try {
+        slot.prepared = new GuestContext(slot, prelude, this.#dispatch, PRELOAD);
+      } catch (error) {
+        if (isWasmFailure(error)) slot.generation.markDead(error);
+        else this.logger?.error({ err: String(error) }, "sandbox: preparing a context failed");
+        return;
+      }
+    }
+  }
+
+  async warm(count: number): Promise<void> {
+    const [generation] = await this.#ready();
+    while (this.#idle.length < Math.min(count, this.maxIdle)) this.#idle.push(new RuntimeSlot(generation));
+    this.prepareIdle();
+  }
+
+  stats(): SandboxStats {
+    const generation = this.engine.ready;
+    return {
+      wasmBytes: generation?.wasmBytes ?? 0,
+      generation: generation?.id ?? 0,
+      idleRuntimes: this.#idle.length,
+      preparedContexts: this.#idle.filter((slot) => slot.prepared).length,
+      scriptContexts: this.#scriptCount,
+    };
+  }
+
+  dispose(): void {
+    this.engine.dispose();
+    this.#idle.length = 0;
+    this.#scripts.clear();
+    this.#scriptCount = 0;
+  }
+}
+
+export function createSandboxHost(opts: SandboxHostOptions): SandboxHost {
+  const gate = new ConcurrencyGate(opts.maxConcurrent);
+  const pool = new ContextPool(opts.maxConcurrent, opts.logger);
+  const running = new Set<Execution>();
+  return {
+    gate,
+    start(job, permit) {
+      const execution = new Execution(job, permit, pool);
+      running.add(execution);
+      execution.finished.then(() => running.delete(execution));
+      execution.begin();
+      return { result: execution.result, finished: execution.finished };
+    },
+    warm: (count = opts.maxConcurrent) => pool.warm(count),
+    stats: () => pool.stats(),
+    dispose() {
+      for (const execution of running) execution.crash();
+      pool.dispose();
+    },
+  };
+}
