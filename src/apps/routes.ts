@@ -3,6 +3,7 @@ import { Hono } from "hono";
 import * as v from "valibot";
 import { assertCan } from "../auth/capabilities.js";
 import { type AdminEnv, principalOf } from "../auth/http.js";
+import type { ChangeFeed } from "../db/change-feed.js";
 import { notFound } from "../lib/errors.js";
 import { emailSchema, jsonBody, queryParams } from "../lib/http-validation.js";
 import { isUuid } from "../lib/ids.js";
@@ -48,6 +49,7 @@ export interface AppRouteDeps {
   apps: Apps;
   domains: AppDomains;
   members: AppMembers;
+  changes: ChangeFeed;
 }
 
 function memberId(raw: string): string {
@@ -55,13 +57,14 @@ function memberId(raw: string): string {
   return raw;
 }
 
-export function appRoutes({ apps, domains, members }: AppRouteDeps) {
+export function appRoutes({ apps, domains, members, changes }: AppRouteDeps) {
   return new Hono<AdminEnv>()
     .get("/", async (c) => c.json({ apps: await apps.listFor(principalOf(c)) }))
     .post("/", jsonBody(createBody), async (c) => {
       const p = principalOf(c);
       assertCan(p, "apps.create");
       const app = await apps.create(c.req.valid("json"));
+      changes.publish({ topic: "apps" });
       c.get("log").info({ appId: app.id, slug: app.slug, by: p.user.id }, "app created");
       return c.json({ app: { ...app, role: "app_admin" } }, 201);
     })
@@ -73,6 +76,7 @@ export function appRoutes({ apps, domains, members }: AppRouteDeps) {
       const app = await apps.load(p, c.req.param("app"));
       assertCan(p, "app.update", app.access);
       const updated = await apps.patch(app, c.req.valid("json"));
+      changes.publish({ topic: "apps", appId: app.id });
       return c.json({ app: { ...updated, role: app.role } });
     })
     .delete("/:app", queryParams(deleteQuery), async (c) => {
@@ -80,6 +84,7 @@ export function appRoutes({ apps, domains, members }: AppRouteDeps) {
       const app = await apps.load(p, c.req.param("app"));
       assertCan(p, "app.delete", app.access);
       await apps.delete(app, c.req.valid("query").force === "true");
+      changes.publish({ topic: "apps", appId: app.id });
       c.get("log").info({ appId: app.id, slug: app.slug, by: p.user.id }, "app deleted");
       return c.body(null, 204);
     })
@@ -93,13 +98,16 @@ export function appRoutes({ apps, domains, members }: AppRouteDeps) {
       const p = principalOf(c);
       const app = await apps.load(p, c.req.param("app"));
       assertCan(p, "app.update", app.access);
-      return c.json({ domain: await domains.add(app.id, c.req.valid("json").hostname) }, 201);
+      const domain = await domains.add(app.id, c.req.valid("json").hostname);
+      changes.publish({ topic: "domains", appId: app.id });
+      return c.json({ domain }, 201);
     })
     .delete("/:app/domains/:domain", async (c) => {
       const p = principalOf(c);
       const app = await apps.load(p, c.req.param("app"));
       assertCan(p, "app.update", app.access);
       await domains.remove(app.id, c.req.param("domain"));
+      changes.publish({ topic: "domains", appId: app.id });
       return c.body(null, 204);
     })
     .get("/:app/members", async (c) => {

@@ -3,6 +3,7 @@
  * here, validated, and turned into one typed object. A bad value stops the start
  * with a message naming the variable and what is allowed.
  */
+import os from "node:os";
 import path from "node:path";
 import * as v from "valibot";
 
@@ -21,6 +22,18 @@ export const ENV_VARS = {
   PICLOUD_TRUST_PROXY: "true to trust X-Forwarded-Proto/For from a reverse proxy. Default false.",
   PICLOUD_SESSION_TTL_HOURS: "Admin session lifetime in hours. Default 168 (7 days).",
   PICLOUD_SHUTDOWN_TIMEOUT_MS: "How long a graceful shutdown waits for work in flight. Default 10000.",
+  PICLOUD_MAX_CONCURRENT_EXECUTIONS:
+    "Sandboxes running at once; more HTTP work gets 503. Default from CPUs and memory.",
+  PICLOUD_SCRIPT_TIMEOUT_MS: "Default wall-time limit of an HTTP execution. Default 10000.",
+  PICLOUD_MAX_SCRIPT_TIMEOUT_MS: "Ceiling for any script's time limit (background work). Default 300000.",
+  PICLOUD_SCRIPT_MEMORY_MB: "Default memory limit of an execution. Default 64.",
+  PICLOUD_MAX_SCRIPT_MEMORY_MB: "Ceiling for any script's memory limit. Default 256.",
+  PICLOUD_MAX_REQUEST_BYTES: "Largest request body a script receives (413 above). Default 10485760.",
+  PICLOUD_MAX_RESPONSE_BYTES: "Largest response a script may return (502 above). Default 33554432.",
+  PICLOUD_MAX_LOG_BYTES: "Console output kept per execution. Default 65536.",
+  PICLOUD_EXECUTION_RETENTION_DAYS: "How long execution records and logs are kept. Default 7.",
+  PICLOUD_DEPLOY_ON_START:
+    "picloud.toml deployed at start while the instance has no scripts; 'off' disables. Default ./picloud.toml.",
 } as const;
 
 export type EnvVarName = keyof typeof ENV_VARS;
@@ -37,6 +50,29 @@ export interface DaemonConfig {
   trustProxy: boolean;
   sessionTtlMs: number;
   shutdownTimeoutMs: number;
+  runtime: RuntimeConfig;
+  /** Absolute path of the picloud.toml to deploy on an empty instance, or null. */
+  deployOnStart: string | null;
+}
+
+/** Limits and sizes of the sandbox runtime (SPEC §2): defaults per execution and instance-wide ceilings. */
+export interface RuntimeConfig {
+  maxConcurrent: number;
+  timeoutMs: number;
+  maxTimeoutMs: number;
+  memoryMb: number;
+  maxMemoryMb: number;
+  maxRequestBytes: number;
+  maxResponseBytes: number;
+  maxLogBytes: number;
+  executionRetentionDays: number;
+}
+
+/** Enough sandboxes to keep the CPUs busy while scripts await I/O, but never more than a quarter of RAM at the default memory limit. */
+export function defaultConcurrency(cpus = os.cpus().length, totalMem = os.totalmem(), memoryMb = 64): number {
+  const byCpu = cpus * 8;
+  const byMem = Math.floor((totalMem * 0.25) / (memoryMb * 1024 * 1024));
+  return Math.max(2, Math.min(byCpu, byMem, 256));
 }
 
 /** Thrown when configuration is invalid; `problems` has one line per bad variable. */
@@ -96,6 +132,40 @@ function field<T>(
   return fallback;
 }
 
+function loadRuntimeConfig(env: Env, problems: string[]): RuntimeConfig {
+  const memoryMb = field(env, "PICLOUD_SCRIPT_MEMORY_MB", intIn(8, 4096), 64, problems);
+  const maxMemoryMb = field(env, "PICLOUD_MAX_SCRIPT_MEMORY_MB", intIn(8, 4096), 256, problems);
+  const timeoutMs = field(env, "PICLOUD_SCRIPT_TIMEOUT_MS", intIn(10, 3_600_000), 10_000, problems);
+  const maxTimeoutMs = field(env, "PICLOUD_MAX_SCRIPT_TIMEOUT_MS", intIn(10, 3_600_000), 300_000, problems);
+  if (memoryMb > maxMemoryMb)
+    problems.push("PICLOUD_SCRIPT_MEMORY_MB must not exceed PICLOUD_MAX_SCRIPT_MEMORY_MB");
+  if (timeoutMs > maxTimeoutMs)
+    problems.push("PICLOUD_SCRIPT_TIMEOUT_MS must not exceed PICLOUD_MAX_SCRIPT_TIMEOUT_MS");
+  return {
+    maxConcurrent: field(
+      env,
+      "PICLOUD_MAX_CONCURRENT_EXECUTIONS",
+      intIn(1, 10_000),
+      defaultConcurrency(),
+      problems,
+    ),
+    timeoutMs,
+    maxTimeoutMs,
+    memoryMb,
+    maxMemoryMb,
+    maxRequestBytes: field(env, "PICLOUD_MAX_REQUEST_BYTES", intIn(0, 1024 ** 3), 10 * 1024 * 1024, problems),
+    maxResponseBytes: field(
+      env,
+      "PICLOUD_MAX_RESPONSE_BYTES",
+      intIn(1024, 1024 ** 3),
+      32 * 1024 * 1024,
+      problems,
+    ),
+    maxLogBytes: field(env, "PICLOUD_MAX_LOG_BYTES", intIn(1024, 16 * 1024 * 1024), 64 * 1024, problems),
+    executionRetentionDays: field(env, "PICLOUD_EXECUTION_RETENTION_DAYS", intIn(1, 3650), 7, problems),
+  };
+}
+
 /** Validates the environment into a DaemonConfig, or throws ConfigError listing every problem. */
 export function loadDaemonConfig(env: Env = process.env, cwd = process.cwd()): DaemonConfig {
   const problems: string[] = [];
@@ -133,6 +203,11 @@ export function loadDaemonConfig(env: Env = process.env, cwd = process.cwd()): D
     trustProxy: field(env, "PICLOUD_TRUST_PROXY", bool, false, problems),
     sessionTtlMs: field(env, "PICLOUD_SESSION_TTL_HOURS", intIn(1, 24 * 365), 168, problems) * 3_600_000,
     shutdownTimeoutMs: field(env, "PICLOUD_SHUTDOWN_TIMEOUT_MS", intIn(0, 600_000), 10_000, problems),
+    runtime: loadRuntimeConfig(env, problems),
+    deployOnStart:
+      env.PICLOUD_DEPLOY_ON_START === "off"
+        ? null
+        : path.resolve(cwd, env.PICLOUD_DEPLOY_ON_START || "picloud.toml"),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

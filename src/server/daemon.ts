@@ -42,7 +42,13 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Ru
   }
   const services = createServices(
     database,
-    { publicUrl: config.publicUrl, trustProxy: config.trustProxy, sessionTtlMs: config.sessionTtlMs },
+    {
+      publicUrl: config.publicUrl,
+      trustProxy: config.trustProxy,
+      sessionTtlMs: config.sessionTtlMs,
+      baseDomain: config.baseDomain,
+      runtime: config.runtime,
+    },
     log,
   );
   await services.apps.seedDefault();

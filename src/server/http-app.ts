@@ -12,7 +12,11 @@ import { crossOriginGuard } from "../auth/csrf.js";
 import { type AdminContext, type AdminEnv, authenticate } from "../auth/http.js";
 import { sessionRoutes } from "../auth/session-routes.js";
 import { userRoutes } from "../auth/user-routes.js";
+import { dataPlaneHandler } from "../dataplane/http-handler.js";
+import { invokeRoutes } from "../dataplane/invoke-routes.js";
+import { executionRoutes } from "../executions/routes.js";
 import { PicloudError } from "../lib/errors.js";
+import { scriptRoutes } from "../scripts/routes.js";
 import { errorBody, handleError } from "./errors.js";
 import { healthRoutes } from "./health.js";
 import type { Services } from "./services.js";
@@ -39,6 +43,7 @@ export function createHttpApp(services: Services): Hono<AdminEnv> {
     new URL(c.req.url).protocol === "https:" ||
     (options.trustProxy && c.req.header("x-forwarded-proto") === "https");
 
+  const invoke = invokeRoutes(services);
   const admin = new Hono<AdminEnv>()
     .use(
       bodyLimit({
@@ -61,6 +66,10 @@ export function createHttpApp(services: Services): Hono<AdminEnv> {
       apiKeyRoutes({ apiKeys: services.apiKeys, resolveApp: (p, ref) => services.apps.load(p, ref) }),
     )
     .route("/apps", appRoutes(services))
+    .route("/apps", scriptRoutes(services))
+    .route("/apps", executionRoutes({ ...services, queries: services.executions }))
+    .route("/apps", invoke.byApp)
+    .route("/scripts", invoke.byId)
     .all("*", (c) => c.json(errorBody("not_found", `no admin endpoint ${c.req.method} ${c.req.path}`), 404));
 
   const app = new Hono<AdminEnv>();
@@ -74,6 +83,8 @@ export function createHttpApp(services: Services): Hono<AdminEnv> {
   app.route("/", healthRoutes(services.database));
   app.route("/api/v1/admin", admin);
   app.get("/admin/setup", (c) => c.html(setupPage()));
-  app.notFound((c) => c.json(errorBody("not_found", `no route for ${c.req.method} ${c.req.path}`), 404));
+  // The dashboard's prefix is reserved: nothing under /admin reaches scripts.
+  app.all("/admin/*", (c) => c.json(errorBody("not_found", `no dashboard page ${c.req.path}`), 404));
+  app.all("*", dataPlaneHandler({ ...services, config: options.runtime, trustProxy: options.trustProxy }));
   return app;
 }

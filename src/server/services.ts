@@ -3,7 +3,7 @@
  * configuration, once per process. Areas never construct each other; they get
  * what they need from here.
  */
-
+import { createSandboxHost, type SandboxHost } from "../../runtime/index.js";
 import { Apps } from "../apps/apps.js";
 import { AppDomains } from "../apps/domains.js";
 import { AppMembers } from "../apps/members.js";
@@ -13,19 +13,34 @@ import { LoginThrottle } from "../auth/login-throttle.js";
 import { AdminSessions } from "../auth/sessions.js";
 import { Setup } from "../auth/setup.js";
 import { AdminUsers } from "../auth/users.js";
+import { createGuardedFetch } from "../bindings/fetch/guarded-fetch.js";
+import { BindingRegistry } from "../bindings/index.js";
+import type { RuntimeConfig } from "../config/env.js";
+import { Executor } from "../dataplane/executor.js";
+import { RoutingCache } from "../dataplane/routing-cache.js";
+import { ChangeFeed } from "../db/change-feed.js";
 import type { Database } from "../db/client.js";
+import { LiveTail } from "../executions/live-tail.js";
+import { ExecutionQueries } from "../executions/queries.js";
+import { ExecutionRecorder } from "../executions/recorder.js";
 import type { Logger } from "../lib/logger.js";
+import { Deployer } from "../scripts/deploy.js";
+import { Scripts } from "../scripts/scripts.js";
+import { UserRoutes } from "../scripts/user-routes.js";
 
 export interface ServiceOptions {
   publicUrl: string;
   trustProxy: boolean;
   sessionTtlMs: number;
+  baseDomain: string;
+  runtime: RuntimeConfig;
 }
 
 export interface Services {
   readonly database: Database;
   readonly log: Logger;
   readonly options: ServiceOptions;
+  readonly changes: ChangeFeed;
   readonly users: AdminUsers;
   readonly sessions: AdminSessions;
   readonly apiKeys: ApiKeys;
@@ -34,23 +49,69 @@ export interface Services {
   readonly apps: Apps;
   readonly domains: AppDomains;
   readonly members: AppMembers;
+  readonly scripts: Scripts;
+  readonly routes: UserRoutes;
+  readonly deployer: Deployer;
+  readonly sandbox: SandboxHost;
+  readonly bindings: BindingRegistry;
+  readonly executor: Executor;
+  readonly routing: RoutingCache;
+  readonly recorder: ExecutionRecorder;
+  readonly executions: ExecutionQueries;
+  readonly tail: LiveTail;
 }
 
 export function createServices(database: Database, options: ServiceOptions, log: Logger): Services {
   const { db } = database;
+  const changes = new ChangeFeed(database.notifier, (err) =>
+    log.warn({ err: String(err) }, "change feed error"),
+  );
   const users = new AdminUsers(db);
   const sessions = new AdminSessions(db, options.sessionTtlMs);
+  const apps = new Apps(db);
+  const scripts = new Scripts(db);
+  apps.registerDependents({ what: "scripts", count: (appId) => scripts.countInApp(appId) });
+  const routes = new UserRoutes(db);
+  const sandbox = createSandboxHost({ maxConcurrent: options.runtime.maxConcurrent, logger: log });
+  const bindings = new BindingRegistry();
+  const recorder = new ExecutionRecorder(db, log);
+  const tail = new LiveTail();
+  // One SSRF-guarded client for now; per-app allowlists plug in here.
+  const guardedFetch = createGuardedFetch({ maxResponseBytes: options.runtime.maxResponseBytes });
+  const executor = new Executor({
+    db,
+    sandbox,
+    scripts,
+    bindings,
+    recorder,
+    tail,
+    config: options.runtime,
+    changes,
+    fetchFor: async () => guardedFetch,
+    log,
+  });
   return {
     database,
     log,
     options,
+    changes,
     users,
     sessions,
     apiKeys: new ApiKeys(db),
     login: new PasswordLogin(db, sessions, new LoginThrottle(db)),
     setup: new Setup(db, users),
-    apps: new Apps(db),
+    apps,
     domains: new AppDomains(db),
     members: new AppMembers(db),
+    scripts,
+    routes,
+    deployer: new Deployer(db, scripts, routes),
+    sandbox,
+    bindings,
+    executor,
+    routing: new RoutingCache(db, options.baseDomain, changes),
+    recorder,
+    executions: new ExecutionQueries(db),
+    tail,
   };
 }

@@ -16,6 +16,7 @@ import type { Hono } from "hono";
 import { afterAll, beforeAll, beforeEach } from "vitest";
 import type { AdminEnv } from "../auth/http.js";
 import type { InstanceRole } from "../auth/schema.js";
+import type { RuntimeConfig } from "../config/env.js";
 import { createLogger } from "../lib/logger.js";
 import { createHttpApp } from "../server/http-app.js";
 import { createServices, type Services } from "../server/services.js";
@@ -90,7 +91,20 @@ export interface Harness {
 
 const PASSWORD = "correct horse battery";
 
-export function useHarness(kind: TestDbKind): Harness {
+/** Runtime limits for tests: the defaults, but a shorter time limit so limit tests stay quick. */
+export const TEST_RUNTIME: RuntimeConfig = {
+  maxConcurrent: 8,
+  timeoutMs: 2000,
+  maxTimeoutMs: 10_000,
+  memoryMb: 64,
+  maxMemoryMb: 256,
+  maxRequestBytes: 1024 * 1024,
+  maxResponseBytes: 4 * 1024 * 1024,
+  maxLogBytes: 64 * 1024,
+  executionRetentionDays: 7,
+};
+
+export function useHarness(kind: TestDbKind, opts: { runtime?: Partial<RuntimeConfig> } = {}): Harness {
   let testDb: TestDatabase;
   let services: Services;
   let http: Hono<AdminEnv>;
@@ -99,7 +113,13 @@ export function useHarness(kind: TestDbKind): Harness {
     testDb = await openTestDatabase(kind);
     services = createServices(
       testDb.database,
-      { publicUrl: "http://localhost:8787", trustProxy: false, sessionTtlMs: 3_600_000 },
+      {
+        publicUrl: "http://localhost:8787",
+        trustProxy: false,
+        sessionTtlMs: 3_600_000,
+        baseDomain: "localhost",
+        runtime: { ...TEST_RUNTIME, ...opts.runtime },
+      },
       createLogger("silent"),
     );
     http = createHttpApp(services);
@@ -108,6 +128,8 @@ export function useHarness(kind: TestDbKind): Harness {
     await testDb.reset();
   });
   afterAll(async () => {
+    await services?.recorder.flush();
+    services?.sandbox.dispose();
     await testDb?.close();
   });
   return {

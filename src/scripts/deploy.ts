@@ -1,0 +1,156 @@
+/**
+ * `picloud deploy` on the server: makes an app match a manifest (its scripts,
+ * their routes, the app's vars) in ONE transaction, so a deploy lands whole or
+ * not at all. Identical code makes no new version and identical routes are kept,
+ * so deploying twice changes nothing the second time. A dry run computes the
+ * same plan inside the transaction and rolls it back.
+ */
+import { eq } from "drizzle-orm";
+import { apps } from "../apps/schema.js";
+import type { Db, Tx } from "../db/client.js";
+import { conflict } from "../lib/errors.js";
+import type { DeployManifest } from "./schemas.js";
+import type { Scripts, ScriptView } from "./scripts.js";
+import { lockAppRoutes, normalizeSpec, type RouteSpec, routeLabel, type UserRoutes } from "./user-routes.js";
+
+export interface PlannedChange {
+  action: "create" | "update" | "delete";
+  kind: "app" | "script" | "route" | "vars";
+  name: string;
+  detail?: string;
+}
+
+export interface DeployResult {
+  dryRun: boolean;
+  changes: PlannedChange[];
+}
+
+class DryRunRollback extends Error {}
+
+const routeKey = (r: RouteSpec) => JSON.stringify([r.methods, r.path, r.host, r.dispatch]);
+
+function sameJson(a: unknown, b: unknown): boolean {
+  return (
+    JSON.stringify(a, Object.keys((a as object) ?? {}).sort()) ===
+    JSON.stringify(b, Object.keys((b as object) ?? {}).sort())
+  );
+}
+
+export class Deployer {
+  constructor(
+    private readonly db: Db,
+    private readonly scripts: Scripts,
+    private readonly routes: UserRoutes,
+  ) {}
+
+  /** Applies the manifest to an existing app (see AppRoutes for creating it first). */
+  async deploy(appId: string, manifest: DeployManifest, actorId: string | null): Promise<DeployResult> {
+    const changes: PlannedChange[] = [];
+    try {
+      await this.db.transaction(async (tx) => {
+        await lockAppRoutes(tx, appId);
+        await this.reconcileVars(tx, appId, manifest, changes);
+        const byName = new Map<string, ScriptView>();
+        for (const s of manifest.scripts)
+          byName.set(s.name, await this.reconcileScript(tx, appId, s, actorId, changes));
+        await this.reconcileRoutes(tx, appId, manifest, byName, changes);
+        if (manifest.dryRun) throw new DryRunRollback();
+      });
+    } catch (err) {
+      if (!(err instanceof DryRunRollback)) throw err;
+    }
+    return { dryRun: manifest.dryRun, changes };
+  }
+
+  private async reconcileVars(tx: Tx, appId: string, manifest: DeployManifest, changes: PlannedChange[]) {
+    if (!manifest.vars) return;
+    const [row] = await tx.select({ vars: apps.vars }).from(apps).where(eq(apps.id, appId));
+    if (sameJson(row?.vars ?? {}, manifest.vars)) return;
+    const before = Object.keys(row?.vars ?? {});
+    const after = Object.keys(manifest.vars);
+    const added = after.filter((k) => !before.includes(k));
+    const removed = before.filter((k) => !after.includes(k));
+    const detail = [added.length ? `+${added.join(",")}` : "", removed.length ? `-${removed.join(",")}` : ""]
+      .filter(Boolean)
+      .join(" ");
+    await tx.update(apps).set({ vars: manifest.vars, updatedAt: new Date() }).where(eq(apps.id, appId));
+    changes.push({ action: "update", kind: "vars", name: "vars", detail: detail || "values changed" });
+  }
+
+  private async reconcileScript(
+    tx: Tx,
+    appId: string,
+    s: DeployManifest["scripts"][number],
+    actorId: string | null,
+    changes: PlannedChange[],
+  ): Promise<ScriptView> {
+    let script: ScriptView | null = await this.scripts.get(appId, s.name, tx).catch(() => null);
+    if (!script) {
+      script = await this.scripts.create(
+        appId,
+        { name: s.name, kind: s.kind, source: s.source, isolation: s.isolation, limits: s.limits },
+        actorId,
+        tx,
+      );
+      changes.push({ action: "create", kind: "script", name: s.name, detail: `${s.kind}, version 1` });
+    } else {
+      if (script.kind !== s.kind) {
+        throw conflict(
+          `script ${s.name} is a ${script.kind}; it cannot be deployed as a ${s.kind} (delete it first)`,
+        );
+      }
+      const version = await this.scripts.addVersion(script, s.source, actorId, tx);
+      if (version)
+        changes.push({
+          action: "update",
+          kind: "script",
+          name: s.name,
+          detail: `version ${version.version}`,
+        });
+      if (script.isolation !== s.isolation || !sameJson(script.limits, s.limits)) {
+        await this.scripts.patch(script, { isolation: s.isolation, limits: s.limits }, tx);
+        changes.push({ action: "update", kind: "script", name: s.name, detail: "isolation/limits" });
+      }
+    }
+    return script;
+  }
+
+  /**
+   * Routes of the deployed scripts become exactly the manifest's. All removals
+   * happen before any addition, so a route can move from one script to another
+   * in one deploy. Routes of scripts not in the manifest are left alone (and
+   * still count for conflicts).
+   */
+  private async reconcileRoutes(
+    tx: Tx,
+    appId: string,
+    manifest: DeployManifest,
+    byName: Map<string, ScriptView>,
+    changes: PlannedChange[],
+  ) {
+    const existing = await this.routes.list(appId, tx);
+    const desired = manifest.scripts.flatMap((s) =>
+      s.routes.map((r) => ({ script: byName.get(s.name)!, spec: normalizeSpec(r) })),
+    );
+    const desiredKeys = new Set(desired.map((d) => `${d.script.id} ${routeKey(d.spec)}`));
+    const deployed = new Set([...byName.values()].map((s) => s.id));
+    const kept = new Set<string>();
+    for (const r of existing) {
+      if (!deployed.has(r.scriptId)) continue;
+      const key = `${r.scriptId} ${routeKey(r)}`;
+      if (desiredKeys.has(key)) {
+        kept.add(key);
+        continue;
+      }
+      await this.routes.remove(appId, r.id, tx);
+      changes.push({ action: "delete", kind: "route", name: routeLabel(r), detail: r.scriptName });
+    }
+    for (const d of desired) {
+      const key = `${d.script.id} ${routeKey(d.spec)}`;
+      if (kept.has(key)) continue;
+      kept.add(key);
+      await this.routes.add(appId, d.script.id, d.spec, tx);
+      changes.push({ action: "create", kind: "route", name: routeLabel(d.spec), detail: d.script.name });
+    }
+  }
+}
