@@ -70,6 +70,8 @@ export interface ExecutorDeps {
   config: RuntimeConfig;
   changes: ChangeFeed;
   fetchFor: FetchFor;
+  /** Called once per finished execution (metrics). */
+  onFinished?: (trigger: string, status: string, durationMs: number) => void;
   log: Logger;
 }
 
@@ -179,6 +181,7 @@ export class Executor {
       logsTruncated: f.logsTruncated,
     };
     this.deps.recorder.record(row);
+    this.deps.onFinished?.(req.trigger, o.status, f.durationMs);
     if (this.deps.tail.watching(req.appId)) {
       this.deps.tail.emit({
         type: "execution",

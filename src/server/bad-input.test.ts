@@ -100,3 +100,28 @@ describe.each(testDbKinds())("bad input gets a clear 4xx and changes nothing [%s
     expect(JSON.stringify(res.body)).not.toContain("app_members");
   });
 });
+
+describe.each(testDbKinds())("metrics [%s]", (kind) => {
+  const h = useHarness(kind);
+  it("exposes Prometheus metrics for requests, executions and the sandbox gate", async () => {
+    const owner = await h.user("owner");
+    await owner.post("/apps/default/deploy", {
+      scripts: [
+        {
+          name: "m",
+          source: "export default { fetch() { return new Response('m') } }",
+          routes: [{ path: "/m" }],
+        },
+      ],
+    });
+    await h.http.request("http://localhost/m");
+    await h.http.request("http://localhost/missing");
+    const res = await h.http.request("/metrics");
+    expect(res.headers.get("content-type")).toContain("text/plain");
+    const text = await res.text();
+    expect(text).toContain('picloud_executions_total{trigger="http",status="ok"} 1');
+    expect(text).toContain('picloud_http_requests_total{area="dataplane",status="2xx"} 1');
+    expect(text).toContain('picloud_http_requests_total{area="dataplane",status="4xx"} 1');
+    expect(text).toMatch(/picloud_sandbox_slots_in_use \d+/);
+  });
+});

@@ -10,6 +10,7 @@ import type { DaemonConfig } from "../config/env.js";
 import { openDatabase } from "../db/client.js";
 import { runMigrations } from "../db/migrate.js";
 import type { Logger } from "../lib/logger.js";
+import { BackgroundLoops } from "./background.js";
 import { createHttpApp } from "./http-app.js";
 import { createServices, type Services } from "./services.js";
 
@@ -62,6 +63,9 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Ru
     process.stderr.write(`\n  PiCloud setup: ${url}\n\n`);
   }
 
+  await services.changes.start();
+  await services.sandbox.warm();
+  const background = new BackgroundLoops(services);
   const app = createHttpApp(services);
   const server: ServerType = await new Promise((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
@@ -69,6 +73,7 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Ru
   });
   const port = (server.address() as AddressInfo).port;
   const url = `http://${config.host === "0.0.0.0" ? "127.0.0.1" : config.host}:${port}`;
+  background.start();
   log.info({ url, port, startupMs: Math.round(performance.now() - t0) }, "PiCloud is ready");
 
   let stopping: Promise<void> | undefined;
@@ -89,6 +94,14 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Ru
         });
         (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
       });
+      await background.stop();
+      // Executions may outlive their response (ctx.waitUntil): let them end before the last flush.
+      const until = Date.now() + config.shutdownTimeoutMs;
+      while (services.sandbox.gate.inUse > 0 && Date.now() < until)
+        await new Promise((r) => setTimeout(r, 20));
+      await services.recorder.flush();
+      services.sandbox.dispose();
+      await services.changes.stop();
       await database.close();
       log.info("stopped");
     })();

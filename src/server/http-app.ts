@@ -79,7 +79,12 @@ export function createHttpApp(services: Services): Hono<AdminEnv> {
     c.set("clientAddress", clientAddress(c, options.trustProxy));
     await next();
   });
+  app.use(services.metrics.middleware());
   app.onError(handleError);
+  app.get("/metrics", async (c) => {
+    c.header("content-type", services.metrics.registry.contentType);
+    return c.body(await services.metrics.registry.metrics());
+  });
   app.route("/", healthRoutes(services.database));
   app.route("/api/v1/admin", admin);
   app.get("/admin/setup", (c) => c.html(setupPage()));

@@ -27,6 +27,7 @@ import type { Logger } from "../lib/logger.js";
 import { Deployer } from "../scripts/deploy.js";
 import { Scripts } from "../scripts/scripts.js";
 import { UserRoutes } from "../scripts/user-routes.js";
+import { Metrics } from "./metrics.js";
 
 export interface ServiceOptions {
   publicUrl: string;
@@ -34,6 +35,8 @@ export interface ServiceOptions {
   sessionTtlMs: number;
   baseDomain: string;
   runtime: RuntimeConfig;
+  /** Node process metrics in /metrics (off in tests, where many instances share one process). */
+  processMetrics?: boolean;
 }
 
 export interface Services {
@@ -59,6 +62,7 @@ export interface Services {
   readonly recorder: ExecutionRecorder;
   readonly executions: ExecutionQueries;
   readonly tail: LiveTail;
+  readonly metrics: Metrics;
 }
 
 export function createServices(database: Database, options: ServiceOptions, log: Logger): Services {
@@ -76,6 +80,7 @@ export function createServices(database: Database, options: ServiceOptions, log:
   const bindings = new BindingRegistry();
   const recorder = new ExecutionRecorder(db, log);
   const tail = new LiveTail();
+  const metrics = new Metrics(sandbox, { processMetrics: options.processMetrics });
   // One SSRF-guarded client for now; per-app allowlists plug in here.
   const guardedFetch = createGuardedFetch({ maxResponseBytes: options.runtime.maxResponseBytes });
   const executor = new Executor({
@@ -88,6 +93,7 @@ export function createServices(database: Database, options: ServiceOptions, log:
     config: options.runtime,
     changes,
     fetchFor: async () => guardedFetch,
+    onFinished: (trigger, status, ms) => metrics.executionFinished(trigger, status, ms),
     log,
   });
   return {
@@ -113,5 +119,6 @@ export function createServices(database: Database, options: ServiceOptions, log:
     recorder,
     executions: new ExecutionQueries(db),
     tail,
+    metrics,
   };
 }

@@ -119,6 +119,7 @@ export function useHarness(kind: TestDbKind, opts: { runtime?: Partial<RuntimeCo
         sessionTtlMs: 3_600_000,
         baseDomain: "localhost",
         runtime: { ...TEST_RUNTIME, ...opts.runtime },
+        processMetrics: false,
       },
       createLogger("silent"),
     );

@@ -1,0 +1,44 @@
+/**
+ * Turns a parsed picloud.toml into the deploy manifest the server applies
+ * (`POST /apps/{slug}/deploy`): each script bundled, its routes, the app's
+ * vars. Used by `picloud deploy` over HTTP and by deploy-on-start in-process.
+ */
+import type { Project } from "../config/project.js";
+import type { DeployManifest } from "../scripts/schemas.js";
+import { bundleScript } from "./bundle.js";
+
+export interface BuiltManifest {
+  manifest: DeployManifest;
+  /** Bundle size per script name, in bytes. */
+  sizes: Record<string, number>;
+}
+
+export async function buildManifest(
+  project: Project,
+  opts: { dryRun?: boolean; minify?: boolean } = {},
+): Promise<BuiltManifest> {
+  const modules = project.scripts.filter((s) => s.kind === "module").map((s) => s.name);
+  const sizes: Record<string, number> = {};
+  const scripts: DeployManifest["scripts"] = [];
+  // One at a time: esbuild is fast, and a Pi has few cores to share with the daemon.
+  for (const s of project.scripts) {
+    const source = await bundleScript(s.main, {
+      projectDir: project.dir,
+      modules: modules.filter((m) => m !== s.name),
+      minify: opts.minify,
+    });
+    sizes[s.name] = Buffer.byteLength(source);
+    scripts.push({
+      name: s.name,
+      kind: s.kind,
+      source,
+      isolation: s.isolation,
+      limits: s.limits,
+      routes: s.routes.map((r) => ({ methods: r.methods, path: r.path, host: r.host, dispatch: r.dispatch })),
+    });
+  }
+  return {
+    manifest: { dryRun: opts.dryRun ?? false, name: project.name, vars: project.vars, scripts },
+    sizes,
+  };
+}

@@ -1,0 +1,99 @@
+/**
+ * picloud.toml keys that are parsed and validated now but not deployed yet:
+ * `crons`, `triggers` (per script) and `[[topics]]`. The parsed project carries
+ * them so deploy can send them once the server has triggers and topics; until
+ * then a file using them is valid and deploy says they were skipped.
+ */
+import { Cron } from "croner";
+import * as v from "valibot";
+
+function validTimezone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en", { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function cronProblem(expr: string): string | null {
+  try {
+    new Cron(expr, { paused: true }).stop();
+    return null;
+  } catch (err) {
+    return `cron "${expr}" is invalid: ${(err as Error).message.replace(/^CronPattern: /, "")}`;
+  }
+}
+
+export interface ProjectCron {
+  schedule: string;
+  timezone: string | null;
+}
+
+/** `"0 7 * * *"` or `{ schedule = "0 7 * * *", timezone = "Europe/Paris" }` (5 or 6 fields, croner syntax). */
+export const cronEntrySchema = v.pipe(
+  v.union(
+    [
+      v.string(),
+      v.strictObject({
+        schedule: v.string("schedule must be a string"),
+        timezone: v.optional(v.string("timezone must be a string")),
+      }),
+    ],
+    'a cron must be a string like "0 7 * * *" or a table { schedule = "0 7 * * *", timezone = "Europe/Paris" }',
+  ),
+  v.rawTransform(({ dataset, addIssue, NEVER }): ProjectCron => {
+    const e = dataset.value;
+    const cron = typeof e === "string" ? { schedule: e, timezone: null } : { timezone: null, ...e };
+    const problem = cronProblem(cron.schedule);
+    if (problem) {
+      addIssue({ message: problem });
+      return NEVER;
+    }
+    if (cron.timezone !== null && !validTimezone(cron.timezone)) {
+      addIssue({ message: `timezone "${cron.timezone}" is not a known IANA time zone` });
+      return NEVER;
+    }
+    return cron;
+  }),
+);
+
+const OPS = ["insert", "update", "delete"] as const;
+const retry = {
+  max_attempts: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1, "max_attempts must be at least 1"))),
+  backoff: v.optional(
+    v.picklist(["exponential", "linear", "constant"], "backoff must be exponential, linear or constant"),
+  ),
+};
+const ops = v.optional(v.array(v.picklist(OPS, `ops must be among ${OPS.join(", ")}`)));
+const nonEmpty = (what: string) =>
+  v.pipe(v.string(`${what} must be a string`), v.minLength(1, `${what} must not be empty`));
+
+/** `triggers = [{ kind = "docs", collection = "posts", ops = ["insert"] }, …]` */
+export const triggerSchema = v.variant(
+  "kind",
+  [
+    v.strictObject({ kind: v.literal("kv"), collection: nonEmpty("collection"), ops, ...retry }),
+    v.strictObject({ kind: v.literal("docs"), collection: nonEmpty("collection"), ops, ...retry }),
+    v.strictObject({ kind: v.literal("files"), prefix: v.optional(v.string(), ""), ops, ...retry }),
+    v.strictObject({ kind: v.literal("pubsub"), topic: nonEmpty("topic"), ...retry }),
+    v.strictObject({ kind: v.literal("email"), address: nonEmpty("address"), ...retry }),
+    v.strictObject({ kind: v.literal("dead_letter"), source: v.optional(v.string()), ...retry }),
+  ],
+  "kind must be one of kv, docs, files, pubsub, email, dead_letter (crons go in `crons`)",
+);
+export type ProjectTrigger = v.InferOutput<typeof triggerSchema>;
+
+/** `[[topics]]`: realtime topics (SPEC §6). */
+export const topicSchema = v.strictObject({
+  name: v.pipe(
+    v.string("name must be a string"),
+    v.regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$/, "topic names are letters, digits and . _ : / -"),
+  ),
+  external: v.optional(v.boolean("external must be true or false"), false),
+  auth: v.optional(
+    v.picklist(["public", "token", "session"], "auth must be public, token or session"),
+    "token",
+  ),
+});
+export type ProjectTopic = v.InferOutput<typeof topicSchema>;

@@ -1,0 +1,52 @@
+/**
+ * The process's background loops: retention sweeps. Each catches and logs its
+ * own failures and carries on; start/stop are idempotent (lib/periodic.ts).
+ */
+import { lt } from "drizzle-orm";
+import { loginThrottle } from "../auth/schema.js";
+import { sweepExecutions } from "../executions/retention.js";
+import { Periodic } from "../lib/periodic.js";
+import type { Services } from "./services.js";
+
+const MINUTE = 60_000;
+
+export class BackgroundLoops {
+  private readonly loops: Periodic[];
+
+  constructor(services: Services) {
+    const { log, database, options } = services;
+    const onError = (what: string) => (err: unknown) =>
+      log.error({ err: String(err), loop: what }, "background loop failed");
+    this.loops = [
+      new Periodic(
+        async () => {
+          const before = new Date(Date.now() - options.runtime.executionRetentionDays * 86_400_000);
+          const n = await sweepExecutions(database.db, before);
+          if (n > 0) log.info({ deleted: n, before: before.toISOString() }, "execution records swept");
+        },
+        10 * MINUTE,
+        onError("execution-retention"),
+      ),
+      new Periodic(
+        async () => {
+          const sessions = await services.sessions.sweepExpired();
+          // Throttle rows whose window and lock are long over.
+          await database.db
+            .delete(loginThrottle)
+            .where(lt(loginThrottle.windowStart, new Date(Date.now() - 24 * 60 * MINUTE)));
+          if (sessions > 0) log.info({ sessions }, "expired admin sessions swept");
+        },
+        60 * MINUTE,
+        onError("auth-retention"),
+      ),
+    ];
+  }
+
+  start(): void {
+    for (const l of this.loops) l.start({ runNow: true });
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.loops.map((l) => l.stop()));
+  }
+}
