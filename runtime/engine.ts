@@ -7,28 +7,41 @@
  * hit a limit are never freed while other executions run on the module: they
  * wait in a graveyard, freed only when the module is idle, and the module is
  * replaced when it aborted or too much memory sits in the graveyard.
+ *
+ * Each module gets its own WebAssembly.Memory with a hard maximum: QuickJS's
+ * per-runtime limit cannot see block sizes in this build (see MallocProbe),
+ * so the cap is what bounds the process if a script outruns the periodic
+ * per-execution checks.
  */
 import {
   newQuickJSWASMModuleFromVariant,
+  newVariant,
   type QuickJSRuntime,
+  type QuickJSSyncVariant,
   type QuickJSWASMModule,
 } from "quickjs-emscripten-core";
 import type { SandboxLogger } from "./execution-types.js";
 
 /** Retired-but-unfreed memory after which a busy generation is replaced. */
 const GRAVEYARD_LIMIT_BYTES = 256 * 1024 * 1024;
-
-/** A WASM trap or abort: the module's memory may be inconsistent, so the module must not be used again. */
+const PAGE = 65_536;
 const WasmRuntimeError = (globalThis as { WebAssembly?: { RuntimeError?: new () => Error } }).WebAssembly
   ?.RuntimeError;
 
+/** A WASM trap or abort: the module's memory may be inconsistent, so the module must not be used again. */
 export function isWasmFailure(error: unknown): boolean {
   if (WasmRuntimeError && error instanceof WasmRuntimeError) return true;
   const message = error instanceof Error ? error.message : String(error);
   return /^Aborted\(|memory access out of bounds|unreachable|call stack/i.test(message);
 }
 
-/** Reads JSRuntime.malloc_state straight from WASM memory; verified against a probe at load time. */
+/**
+ * Reads JSRuntime.malloc_state straight from WASM memory; the layout is verified against a
+ * probe runtime at load time. In this build QuickJS cannot see block sizes
+ * (malloc_usable_size is 0 under Emscripten, quickjs-emscripten #271), so malloc_size grows
+ * by 8 bytes per live allocation: it counts allocations, and QuickJS's own limit check only
+ * compares single requests against (limit − malloc_size).
+ */
 class MallocProbe {
   #ok = false;
 
@@ -46,14 +59,34 @@ class MallocProbe {
   #words(runtime: QuickJSRuntime): { size: number; limit: number } {
     const pointer = (runtime as unknown as { rt: { value: number } }).rt.value;
     const heap = new Uint32Array(this.module.getWasmMemory().buffer);
-    // struct JSRuntime { JSMallocFunctions mf (4 pointers); JSMallocState { count, size, limit, opaque } ... }
+    // struct JSRuntime { JSMallocFunctions mf (4 pointers); JSMallocState { count, size, limit, opaque } … }
     return { size: heap[(pointer + 20) >> 2]!, limit: heap[(pointer + 24) >> 2]! };
   }
 
-  /** Bytes currently allocated by the runtime, or undefined if the layout could not be verified. */
-  mallocSize(runtime: QuickJSRuntime): number | undefined {
-    return this.#ok ? this.#words(runtime).size : undefined;
+  /** QuickJS's malloc_size for `runtime` (0 if the layout could not be verified). */
+  mallocSize(runtime: QuickJSRuntime): number {
+    return this.#ok ? this.#words(runtime).size : 0;
   }
+
+  /** QuickJS's malloc_limit for `runtime` (undefined if the layout could not be verified). */
+  mallocLimit(runtime: QuickJSRuntime): number | undefined {
+    return this.#ok ? this.#words(runtime).limit : undefined;
+  }
+}
+
+/**
+ * quickjs-emscripten writes into what the module's malloc returns without checking for NULL;
+ * once the heap is full that would corrupt WASM memory. Failing loudly instead turns it into
+ * an ordinary host error.
+ */
+function guardHostMalloc(module: QuickJSWASMModule): void {
+  const emscripten = (module as unknown as { module: { _malloc(size: number): number } }).module;
+  const malloc = emscripten._malloc.bind(emscripten);
+  emscripten._malloc = (size: number) => {
+    const pointer = malloc(size);
+    if (pointer === 0 && size > 0) throw new RangeError("sandbox: the WebAssembly heap is exhausted");
+    return pointer;
+  };
 }
 
 /** Something running on a generation that must fail cleanly if the module aborts. */
@@ -61,12 +94,24 @@ export interface Crashable {
   crash(): void;
 }
 
+/** The runtime whose guest code is on the stack; asked before the WebAssembly heap grows. */
+export interface HeapGrowthGuard {
+  /** False to refuse growing the heap to `newBytes` (the allocation then fails: QuickJS throws out of memory). */
+  allowHeap(newBytes: number): boolean;
+  /** The module's heap is at its hard cap: the running script is the one that hit it. */
+  heapExhausted(): void;
+}
+
 export class Generation {
   dead = false;
   /** Executions currently running on this module. */
   readonly executions = new Set<Crashable>();
-  /** Leased runtimes (executions and preparations running on this module). */
+  /** Leased runtimes (executions running on this module). */
   active = 0;
+  /** Measured memory of a freshly prepared context (same prelude, so the same for all). */
+  preparedUsage = 0;
+  /** Set while guest code of a runtime with a memory budget runs (one at a time: one thread). */
+  running: HeapGrowthGuard | null = null;
   readonly #graveyard: QuickJSRuntime[] = [];
   #graveyardBytes = 0;
   readonly probe: MallocProbe;
@@ -129,7 +174,11 @@ export class Engine {
   #nextId = 1;
   #disposed = false;
 
-  constructor(private readonly logger: SandboxLogger | undefined) {}
+  constructor(
+    private readonly logger: SandboxLogger | undefined,
+    /** Hard cap of each module's WebAssembly memory. */
+    readonly maxHeapBytes: number,
+  ) {}
 
   /** The generation new work should use (loads a module the first time and after an abort). */
   async generation(): Promise<Generation> {
@@ -138,8 +187,35 @@ export class Engine {
     if (current && !current.retiring) return current;
     this.#loading ??= (async () => {
       try {
-        const module = await newQuickJSWASMModuleFromVariant(import("@jitl/quickjs-wasmfile-release-sync"));
-        const generation = new Generation(this.#nextId++, module, this.logger);
+        const base = (await import("@jitl/quickjs-wasmfile-release-sync"))
+          .default as unknown as QuickJSSyncVariant;
+        const pages = Math.max(256, Math.min(32_768, Math.floor(this.maxHeapBytes / PAGE)));
+        const wasm = (globalThis as unknown as { WebAssembly: { Memory: new (d: object) => never } })
+          .WebAssembly;
+        const wasmMemory = new wasm.Memory({ initial: 256, maximum: pages }) as unknown as {
+          buffer: ArrayBuffer;
+          grow(delta: number): number;
+        };
+        // QuickJS cannot see allocation sizes here, so heap growth is where a running script's
+        // budget is enforced at allocation time: Emscripten calls grow() when malloc runs dry.
+        let generation: Generation | undefined;
+        const grow = wasmMemory.grow.bind(wasmMemory);
+        wasmMemory.grow = (delta: number) => {
+          const guard = generation?.running;
+          if (guard && !guard.allowHeap(wasmMemory.buffer.byteLength + delta * PAGE))
+            throw new RangeError("sandbox: heap growth refused (memory limit)");
+          try {
+            return grow(delta);
+          } catch (error) {
+            guard?.heapExhausted();
+            throw error;
+          }
+        };
+        const module = await newQuickJSWASMModuleFromVariant(
+          newVariant(base, { wasmMemory: wasmMemory as never }),
+        );
+        guardHostMalloc(module);
+        generation = new Generation(this.#nextId++, module, this.logger);
         this.#current = generation;
         return generation;
       } finally {

@@ -25,18 +25,38 @@ import { type ExecutionOps, GuestFacingError } from "./host-ops.js";
 import { LogBuffer } from "./log-buffer.js";
 import { LOG_LEVELS } from "./ops.js";
 
+export interface Release {
+  /** May serve another execution (its runtime, or for isolation = "script" the context itself). */
+  reusable: boolean;
+  /** The module aborted: touch nothing. */
+  crashed: boolean;
+  /**
+   * Hit the memory or stack limit: QuickJS may abort the module when such a context is freed
+   * (quickjs-emscripten #257/#269), so it is left in its runtime, which is freed when idle.
+   */
+  abandon: boolean;
+}
+
 /** What an execution needs from the sandbox host. */
 export interface ExecutionHost {
   readonly logger: SandboxLogger | undefined;
   /** A context ready for this job (fresh, or the script's reused one). */
   acquire(job: ExecutionJob): Promise<GuestContext>;
-  /** Gives the context back; `reusable` says whether it may serve another execution. */
-  release(context: GuestContext, job: ExecutionJob, reusable: boolean, crashed: boolean): void;
+  /** Gives the context back when the execution is over. */
+  release(context: GuestContext, job: ExecutionJob, how: Release): void;
 }
 
-const MAX_STACK_BYTES = 384 * 1024;
+/**
+ * QuickJS's stack limit must trip before Node's own (~984 KiB) does: each guest call level
+ * also uses V8's native stack for the interpreter's WASM frames. Measured in a vitest worker
+ * (see hostile.test.ts): 256 KiB let recursion through toString overflow Node's stack, 224 KiB
+ * did not; 192 KiB keeps a margin (≈1100 levels of plain recursion).
+ */
+const MAX_STACK_BYTES = 192 * 1024;
 const MIN_STACK_BYTES = 64 * 1024;
 const MAX_TIMERS = 10_000;
+/** An execution that grew the WebAssembly heap by more than this does not hand its runtime on. */
+const REUSE_GROWTH_BYTES = 4 * 1024 * 1024;
 const MAX_ERROR_TEXT = 8 * 1024;
 /** Headroom granted while reading an error after an out-of-memory, so the read itself can allocate. */
 const DESCRIBE_HEADROOM = 1024 * 1024;
@@ -73,6 +93,8 @@ export class Execution implements ExecutionOps, RunningExecution {
   #resultSent = false;
   #waiting = 0;
   #limitHit = false;
+  /** Memory or stack limit hit: the context is abandoned rather than freed (see Release.abandon). */
+  #fragile = false;
   #crashed = false;
   #done = false;
 
@@ -109,7 +131,7 @@ export class Execution implements ExecutionOps, RunningExecution {
   async #start(): Promise<void> {
     const context = await this.host.acquire(this.job);
     if (this.#done) {
-      this.host.release(context, this.job, true, false);
+      this.host.release(context, this.job, { reusable: true, crashed: false, abandon: false });
       return;
     }
     this.#context = context;
@@ -122,9 +144,9 @@ export class Execution implements ExecutionOps, RunningExecution {
     slot.interrupted = false;
     slot.modules = this.job.script.modules;
     const reused = context.ns !== null;
-    // A fresh context's prelude and leftover garbage do not count against the script's budget.
-    const base = reused ? 0 : (slot.mallocSize() ?? 0);
-    slot.runtime.setMemoryLimit(this.job.limits.memoryBytes + base);
+    // A fresh context's prelude does not count against the script's budget; a reused one's globals do.
+    const budget = this.job.limits.memoryBytes;
+    slot.limitMemory(reused ? budget : slot.generation.preparedUsage + budget, budget);
     slot.runtime.setMaxStackSize(
       Math.min(MAX_STACK_BYTES, Math.max(MIN_STACK_BYTES, Math.floor(this.job.limits.stackBytes))),
     );
@@ -136,7 +158,9 @@ export class Execution implements ExecutionOps, RunningExecution {
 
   #evaluate(context: GuestContext): void {
     const vm = context.vm;
-    const result = vm.evalCode(this.job.script.source, "script.js", { type: "module", strict: true });
+    const result = context.slot.enter(() =>
+      vm.evalCode(this.job.script.source, "script.js", { type: "module", strict: true }),
+    );
     if (result.error) {
       this.#runSettled = true;
       this.#guestError(result.error);
@@ -175,7 +199,7 @@ export class Execution implements ExecutionOps, RunningExecution {
       this.#internal(error, "input");
       return;
     }
-    const result = context.run(meta.json, ns, meta.body, meta.binaries);
+    const result = context.slot.enter(() => context.run(meta.json, ns, meta.body, meta.binaries));
     if (result.error) {
       this.#runSettled = true;
       this.#guestError(result.error);
@@ -188,8 +212,11 @@ export class Execution implements ExecutionOps, RunningExecution {
   #pump(): void {
     if (this.#done || !this.#context) return;
     try {
-      const result = this.#context.slot.runtime.executePendingJobs();
+      const slot = this.#context.slot;
+      const result = slot.enter(() => slot.runtime.executePendingJobs());
       if (result.error) this.#guestError(result.error);
+      else if (slot.memoryExceeded) this.#limit("memory", "waitUntil work ran out of memory");
+      else if (slot.heapGrew && slot.checkMemory()) this.#limit("memory", "waitUntil work ran out of memory");
       this.#progress();
     } catch (error) {
       if (!this.#fatal(error)) this.#internal(error, "pump");
@@ -248,6 +275,7 @@ export class Execution implements ExecutionOps, RunningExecution {
   /** A time or memory limit was hit: no more guest code runs. */
   #limit(kind: "timeout" | "memory", message?: string): void {
     this.#limitHit = true;
+    if (kind === "memory") this.#fragile = true;
     if (!this.#outcome) this.#setOutcome({ status: kind });
     else if (this.#outcome.status === "ok" && !this.#late)
       this.#late = message ? { status: kind, message } : { status: kind };
@@ -261,6 +289,11 @@ export class Execution implements ExecutionOps, RunningExecution {
    */
   #guestError(handle: QuickJSHandle): void {
     const context = this.#context!;
+    if (context.slot.memoryExceeded) {
+      handle.dispose();
+      this.#limit("memory", "waitUntil work ran out of memory");
+      return;
+    }
     const interrupted = context.slot.interrupted;
     let error: GuestError;
     try {
@@ -280,7 +313,8 @@ export class Execution implements ExecutionOps, RunningExecution {
       this.#limit("timeout", "waitUntil work was still running at the time limit");
       return;
     }
-    if (/Maximum call stack size exceeded|stack overflow/i.test(error.message)) this.#limitHit = true;
+    if (/Maximum call stack size exceeded|stack overflow/i.test(error.message))
+      this.#limitHit = this.#fragile = true;
     if (!this.#outcome) this.#setOutcome({ status: "error", error });
     else if (this.#outcome.status === "ok" && !this.#late)
       this.#late = { status: "error", message: `${error.name}: ${error.message}` };
@@ -290,9 +324,8 @@ export class Execution implements ExecutionOps, RunningExecution {
     const context = this.#context!;
     const vm = context.vm;
     const runtime = context.slot.runtime;
-    runtime.setMemoryLimit(
-      this.job.limits.memoryBytes + (context.slot.mallocSize() ?? 0) + DESCRIBE_HEADROOM,
-    );
+    const limit = context.slot.generation.probe.mallocLimit(runtime);
+    runtime.setMemoryLimit(context.slot.mallocSize() + DESCRIBE_HEADROOM);
     try {
       const type = vm.typeof(handle);
       if (type === "object" && !this.#isNull(handle)) {
@@ -317,6 +350,8 @@ export class Execution implements ExecutionOps, RunningExecution {
       return { name: "Error", message: cut(`Uncaught ${shown}`) };
     } catch {
       return { name: "Error", message: "Uncaught exception (not readable)" };
+    } finally {
+      if (limit !== undefined) runtime.setMemoryLimit(limit);
     }
   }
 
@@ -381,51 +416,63 @@ export class Execution implements ExecutionOps, RunningExecution {
     this.#sendResult();
     if (this.#outcome.status === "ok" && this.#waitFailure && !this.#late)
       this.#late = { status: "error", message: this.#waitFailure };
-    const context = this.#context;
-    this.#context = null;
-    if (context) {
-      context.slot.generation.executions.delete(this);
-      context.slot.deadline = 0;
-      let reusable = false;
-      if (!this.#crashed) {
-        try {
-          for (const handle of [this.#run, this.#nsPromise, this.#ns]) if (handle?.alive) handle.dispose();
-          context.current = null;
-          reusable =
-            !this.#limitHit &&
-            !context.slot.interrupted &&
-            this.#outcome.status === "ok" &&
-            !this.#late &&
-            !context.slot.runtime.hasPendingJob();
-          if (reusable && context.ns !== null) context.end();
-        } catch (error) {
-          reusable = false;
-          if (isWasmFailure(error)) {
-            this.#crashed = true;
-            context.slot.generation.markDead(error);
-          }
-        }
-      }
-      this.#run = this.#nsPromise = this.#ns = null;
-      const freshReusable = !this.#limitHit && !this.#crashed && !context.slot.interrupted;
-      try {
-        this.host.release(context, this.job, context.ns !== null ? reusable : freshReusable, this.#crashed);
-      } catch (error) {
-        this.host.logger?.error(
-          { executionId: this.job.executionId, err: String(error) },
-          "sandbox: release failed",
-        );
-      }
-    }
+    if (this.#context) this.#releaseContext(this.#context);
     this.permit.release();
-    const outcome = this.#outcome;
     this.#resolveFinished({
-      outcome,
+      outcome: this.#outcome,
       ...(this.#late ? { late: this.#late } : {}),
       logs: this.#logs.lines,
       logsTruncated: this.#logs.truncated,
       durationMs: performance.now() - this.#startedAt,
     });
+  }
+
+  /** Disposes this execution's handles and hands the context back, reusable or not. */
+  #releaseContext(context: GuestContext): void {
+    this.#context = null;
+    const slot = context.slot;
+    slot.generation.executions.delete(this);
+    slot.deadline = 0;
+    slot.unlimitMemory();
+    const fragile = this.#fragile || slot.memoryExceeded;
+    // A script that made the heap grow leaves that much garbage in its runtime: start over.
+    const growth = slot.generation.wasmBytes - slot.heapAtStart;
+    slot.lastUsage = Math.max(slot.lastUsage, growth);
+    let healthy = !this.#crashed && !this.#limitHit && !fragile && !slot.interrupted;
+    if (!this.#crashed) {
+      try {
+        for (const handle of [this.#run, this.#nsPromise, this.#ns]) if (handle?.alive) handle.dispose();
+        context.current = null;
+        healthy &&= !slot.runtime.hasPendingJob();
+      } catch (error) {
+        healthy = false;
+        if (isWasmFailure(error)) {
+          this.#crashed = true;
+          slot.generation.markDead(error);
+        }
+      }
+    }
+    this.#run = this.#nsPromise = this.#ns = null;
+    const scriptReusable = healthy && this.#outcome?.status === "ok" && !this.#late;
+    let reusable = healthy && growth <= REUSE_GROWTH_BYTES;
+    if (context.ns !== null) {
+      reusable = scriptReusable;
+      if (reusable) {
+        try {
+          context.end();
+        } catch {
+          reusable = false;
+        }
+      }
+    }
+    try {
+      this.host.release(context, this.job, { reusable, crashed: this.#crashed, abandon: fragile });
+    } catch (error) {
+      this.host.logger?.error(
+        { executionId: this.job.executionId, err: String(error) },
+        "sandbox: release failed",
+      );
+    }
   }
 
   // ---- ExecutionOps: called synchronously from guest code through host-ops ----
@@ -436,6 +483,11 @@ export class Execution implements ExecutionOps, RunningExecution {
 
   respond(status: number, statusText: string, headersJson: string, body: Uint8Array | string | null): void {
     if (this.#outcome) return;
+    if (this.#context?.slot.memoryExceeded) {
+      this.#limitHit = this.#fragile = true;
+      this.#setOutcome({ status: "memory" });
+      return;
+    }
     const checked = checkResponse(status, statusText, headersJson, body, this.job.limits.maxResponseBytes);
     this.#setOutcome(
       typeof checked === "string"
@@ -446,6 +498,11 @@ export class Execution implements ExecutionOps, RunningExecution {
 
   returnValue(json: string | undefined): void {
     if (this.#outcome) return;
+    if (this.#context?.slot.memoryExceeded) {
+      this.#limitHit = this.#fragile = true;
+      this.#setOutcome({ status: "memory" });
+      return;
+    }
     if (json === undefined) {
       this.#setOutcome({ status: "ok" });
       return;
@@ -461,17 +518,23 @@ export class Execution implements ExecutionOps, RunningExecution {
   }
 
   fail(name: string, message: string, stack: string): void {
+    if (this.#context?.slot.memoryExceeded) {
+      this.#limitHit = this.#fragile = true;
+      if (!this.#outcome) this.#setOutcome({ status: "memory" });
+      return;
+    }
     if (this.#context?.slot.interrupted || (name === "InternalError" && message === "interrupted")) {
       this.#limitHit = true;
       if (!this.#outcome) this.#setOutcome({ status: "timeout" });
       return;
     }
     if (name === "InternalError" && /out of memory/.test(message)) {
-      this.#limitHit = true;
+      this.#limitHit = this.#fragile = true;
       if (!this.#outcome) this.#setOutcome({ status: "memory" });
       return;
     }
-    if (/Maximum call stack size exceeded|stack overflow/i.test(message)) this.#limitHit = true;
+    if (/Maximum call stack size exceeded|stack overflow/i.test(message))
+      this.#limitHit = this.#fragile = true;
     const error: GuestError = { name: cut(name, 200), message: cut(message) };
     if (stack) error.stack = cut(stack);
     this.#setOutcome({ status: "error", error });
@@ -491,6 +554,11 @@ export class Execution implements ExecutionOps, RunningExecution {
     this.#waiting = Math.max(0, this.#waiting - 1);
     if (failure !== undefined) {
       this.#logs.add("error", `Uncaught (in waitUntil) ${failure}`);
+      if (failure.startsWith("InternalError: out of memory")) {
+        this.#limitHit = this.#fragile = true;
+        if (this.#outcome?.status === "ok" && !this.#late)
+          this.#late = { status: "memory", message: "waitUntil work ran out of memory" };
+      }
       this.#waitFailure ??= cut(failure);
     }
   }
@@ -506,7 +574,8 @@ export class Execution implements ExecutionOps, RunningExecution {
       this.#timers.delete(id);
       if (this.#done || !this.#context) return;
       try {
-        const error = this.#context.fire(id);
+        const context = this.#context;
+        const error = context.slot.enter(() => context.fire(id));
         if (error) this.#guestError(error);
       } catch (e) {
         if (!this.#fatal(e)) this.#internal(e, "timer");

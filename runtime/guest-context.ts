@@ -9,7 +9,7 @@ import type { QuickJSContext, QuickJSHandle, QuickJSRuntime } from "quickjs-emsc
 
 type CallResult = ReturnType<QuickJSContext["callFunction"]>;
 
-import type { Generation } from "./engine.js";
+import type { Generation, HeapGrowthGuard } from "./engine.js";
 import type { PreludeBundle } from "./prelude-source.js";
 
 /** Serves the guest's `host(op, ...args)` calls for one context. */
@@ -19,27 +19,38 @@ export type Dispatch = (context: GuestContext, args: QuickJSHandle[]) => QuickJS
 const PREPARE_MEMORY_BYTES = 32 * 1024 * 1024;
 const PREPARE_TIME_MS = 5_000;
 
-export class RuntimeSlot {
+/** Never measure more often than this (ms of guest time), nor spend more than 1/20 of the time measuring. */
+const MEMORY_CHECK_MS = 10;
+
+/** Heap growth allowed beyond a script's budget before growth is refused (fragmentation, prelude). */
+const GROWTH_SLACK_BYTES = 8 * 1024 * 1024;
+
+export class RuntimeSlot implements HeapGrowthGuard {
   readonly runtime: QuickJSRuntime;
   /** epoch ms after which guest code is interrupted; 0 = no deadline. */
   deadline = 0;
   interrupted = false;
+  /** The running execution's budget in measured bytes; 0 = not checked (idle). */
+  memoryLimit = 0;
+  memoryExceeded = false;
   uses = 0;
   /** A context booted ahead of time, off the request path. */
   prepared: GuestContext | null = null;
   /** Sources for `import` while an execution runs. */
   modules: Record<string, string> | undefined;
+  /** The last measured usage (bytes), for graveyard accounting. */
+  lastUsage = 0;
+  /** WebAssembly heap size when the running execution started. */
+  heapAtStart = 0;
+  #growthAllowance = 0;
+  #lastCheck = 0;
+  #lastCost = 0;
+  #lastHeap = 0;
 
   constructor(readonly generation: Generation) {
     const runtime = generation.module.newRuntime();
     this.runtime = runtime;
-    runtime.setInterruptHandler(() => {
-      if (this.deadline > 0 && Date.now() > this.deadline) {
-        this.interrupted = true;
-        return true;
-      }
-      return false;
-    });
+    runtime.setInterruptHandler(() => this.#shouldInterrupt());
     runtime.setModuleLoader((name) => {
       const source = this.modules?.[name];
       if (source === undefined) return { error: new Error(`Cannot find module "${name}"`) };
@@ -47,8 +58,108 @@ export class RuntimeSlot {
     });
   }
 
-  /** Bytes allocated by this runtime (undefined if not measurable). */
-  mallocSize(): number | undefined {
+  /** Called by QuickJS every ~10k interpreter steps while guest code runs. */
+  #shouldInterrupt(): boolean {
+    if (this.deadline > 0 && Date.now() > this.deadline) {
+      this.interrupted = true;
+      return true;
+    }
+    if (this.memoryExceeded) return true;
+    if (this.memoryLimit > 0) {
+      const grew = this.generation.wasmBytes !== this.#lastHeap;
+      if (grew || performance.now() - this.#lastCheck > Math.max(MEMORY_CHECK_MS, this.#lastCost * 20))
+        return this.checkMemory();
+    }
+    return false;
+  }
+
+  /** Starts enforcing `budget` measured bytes; QuickJS itself refuses any single allocation above it. */
+  limitMemory(budget: number, extra: number): void {
+    this.memoryExceeded = false;
+    this.memoryLimit = budget;
+    this.heapAtStart = this.generation.wasmBytes;
+    this.#growthAllowance = extra + GROWTH_SLACK_BYTES;
+    this.#lastHeap = this.generation.wasmBytes;
+    this.#lastCheck = performance.now();
+    this.runtime.setMemoryLimit(this.generation.probe.mallocSize(this.runtime) + extra);
+  }
+
+  /** Stops checking (between executions). */
+  unlimitMemory(): void {
+    this.memoryLimit = 0;
+  }
+
+  allowHeap(newBytes: number): boolean {
+    if (this.memoryLimit === 0) return true;
+    if (newBytes - this.heapAtStart <= this.#growthAllowance) return true;
+    this.memoryExceeded = true;
+    return false;
+  }
+
+  heapExhausted(): void {
+    if (this.memoryLimit > 0) this.memoryExceeded = true;
+  }
+
+  /** Runs guest-entering `fn` with this runtime's heap-growth guard in place. */
+  enter<T>(fn: () => T): T {
+    const generation = this.generation;
+    const previous = generation.running;
+    generation.running = this;
+    try {
+      return fn();
+    } finally {
+      generation.running = previous;
+    }
+  }
+
+  /** True if the WebAssembly heap grew since the last check (a cheap sign of a big allocation). */
+  get heapGrew(): boolean {
+    return this.generation.wasmBytes !== this.#lastHeap;
+  }
+
+  /**
+   * Measures the runtime and records whether it is over budget. QuickJS's own accounting
+   * cannot see block sizes here, so after each measurement its limit is narrowed to what
+   * remains: a single allocation larger than the rest of the budget then fails at once.
+   */
+  checkMemory(): boolean {
+    const started = performance.now();
+    this.#lastHeap = this.generation.wasmBytes;
+    let used: number;
+    try {
+      used = this.measure();
+    } catch {
+      used = Number.POSITIVE_INFINITY;
+    }
+    this.#lastCheck = performance.now();
+    this.#lastCost = this.#lastCheck - started;
+    this.lastUsage = Number.isFinite(used) ? used : this.memoryLimit;
+    if (used > this.memoryLimit) {
+      this.memoryExceeded = true;
+      return true;
+    }
+    this.runtime.setMemoryLimit(this.generation.probe.mallocSize(this.runtime) + (this.memoryLimit - used));
+    return false;
+  }
+
+  /** Bytes in use by this runtime, as JS_ComputeMemoryUsage counts them (objects, strings, buffers…). */
+  measure(): number {
+    const system = (this.runtime as unknown as { getSystemContext(): QuickJSContext }).getSystemContext();
+    const usage = this.runtime.computeMemoryUsage();
+    try {
+      const used = system.getProp(usage, "memory_used_size");
+      try {
+        return system.getNumber(used);
+      } finally {
+        used.dispose();
+      }
+    } finally {
+      usage.dispose();
+    }
+  }
+
+  /** QuickJS's allocation counter (8 bytes per live block), for a rough reuse check. */
+  mallocSize(): number {
     return this.generation.probe.mallocSize(this.runtime);
   }
 }
@@ -172,12 +283,16 @@ export class GuestContext {
     this.vm.callFunction(this.#end, this.vm.undefined).dispose();
   }
 
-  dispose(): void {
-    if (this.#disposed) return;
+  /** Drops the handles this object holds, leaving the context itself to its runtime's disposal. */
+  releaseHandles(): void {
     this.#disposed = true;
     for (const handle of [this.#run, this.#fire, this.#end, this.#begin, this.ns])
       if (handle?.alive) handle.dispose();
     this.ns = null;
+  }
+
+  dispose(): void {
+    this.releaseHandles();
     if (this.vm.alive) this.vm.dispose();
   }
 }

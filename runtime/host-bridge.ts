@@ -240,10 +240,12 @@ export class HostBridge implements Bridge {
     const context = this.deps.context();
     if (!context) return;
     try {
-      const handle = build(context.vm);
-      if (ok) deferred.resolve(handle);
-      else deferred.reject(handle);
-      handle.dispose();
+      context.slot.enter(() => {
+        const handle = build(context.vm);
+        if (ok) deferred.resolve(handle);
+        else deferred.reject(handle);
+        handle.dispose();
+      });
       this.#deferreds.delete(deferred);
     } catch (error) {
       if (this.deps.onFatal(error)) return;

@@ -6,7 +6,7 @@
  * version for `isolation = "script"`.
  */
 import { Engine, type Generation, isWasmFailure } from "./engine.js";
-import { Execution, type ExecutionHost } from "./execution.js";
+import { Execution, type ExecutionHost, type Release } from "./execution.js";
 import type { ExecutionJob, RunningExecution, SandboxLogger } from "./execution-types.js";
 import { ConcurrencyGate, type Permit } from "./gate.js";
 import { type Dispatch, GuestContext, RuntimeSlot } from "./guest-context.js";
@@ -17,13 +17,23 @@ import { loadPrelude, type PreludeBundle } from "./prelude-source.js";
 const PRELOAD = ["Response"];
 /** A runtime serves at most this many executions before it is replaced. */
 const MAX_SLOT_USES = 5_000;
-/** A runtime holding more than this after its context is gone is replaced rather than reused. */
-const SLOT_RECYCLE_BYTES = 8 * 1024 * 1024;
+/**
+ * A runtime with more live QuickJS blocks than this after its context is gone (garbage not yet
+ * collected, or leaks) is replaced rather than reused. QuickJS counts 8 per block (MallocProbe).
+ */
+const SLOT_RECYCLE_COUNT_BYTES = 2 * 1024 * 1024;
 const DEFAULT_RECYCLE_AFTER = 1_000;
 
 export interface SandboxHostOptions {
   maxConcurrent: number;
   logger?: SandboxLogger;
+  /**
+   * Hard cap of the QuickJS WebAssembly memory (per module; default: 128 MiB per concurrent
+   * execution, between 256 MiB and 2 GiB). Per-execution memory limits are checked periodically
+   * (every ~10k interpreter steps and whenever the heap grows); this cap bounds what a script
+   * can allocate between two checks.
+   */
+  maxHeapBytes?: number;
 }
 
 export interface SandboxStats {
@@ -61,8 +71,9 @@ class ContextPool implements ExecutionHost {
   constructor(
     private readonly maxIdle: number,
     readonly logger: SandboxLogger | undefined,
+    maxHeapBytes: number,
   ) {
-    this.engine = new Engine(logger);
+    this.engine = new Engine(logger, maxHeapBytes);
     this.#dispatch = (context, args) => {
       try {
         return dispatch(context, args);
@@ -107,15 +118,29 @@ class ContextPool implements ExecutionHost {
     const slot = this.#takeSlot(generation);
     generation.active++;
     try {
-      const context = slot.prepared ?? new GuestContext(slot, prelude, this.#dispatch, PRELOAD);
+      const context = slot.prepared ?? this.#prepare(slot, prelude);
       slot.prepared = null;
       return context;
     } catch (error) {
       generation.active--;
       if (isWasmFailure(error)) generation.markDead(error);
-      else generation.bury(slot.runtime, slot.mallocSize() ?? 0);
+      else generation.bury(slot.runtime, slot.lastUsage);
       throw error;
     }
+  }
+
+  /** Boots a context; the first one in a module is measured, as the budget base of fresh executions. */
+  #prepare(slot: RuntimeSlot, prelude: PreludeBundle): GuestContext {
+    const context = new GuestContext(slot, prelude, this.#dispatch, PRELOAD);
+    const generation = slot.generation;
+    if (generation.preparedUsage === 0) {
+      try {
+        generation.preparedUsage = slot.measure();
+      } catch {
+        generation.preparedUsage = 1;
+      }
+    }
+    return context;
   }
 
   #takeSlot(generation: Generation): RuntimeSlot {
@@ -127,24 +152,33 @@ class ContextPool implements ExecutionHost {
     return new RuntimeSlot(generation);
   }
 
-  release(context: GuestContext, job: ExecutionJob, reusable: boolean, crashed: boolean): void {
+  release(context: GuestContext, job: ExecutionJob, how: Release): void {
     const slot = context.slot;
     const generation = slot.generation;
     generation.active--;
-    if (crashed || generation.dead) return;
+    if (how.crashed || generation.dead) return;
+    if (how.abandon) {
+      // Freed with its runtime once the module is idle (and if that aborts, nobody is hurt).
+      try {
+        context.releaseHandles();
+      } catch (error) {
+        if (isWasmFailure(error)) generation.markDead(error);
+        return;
+      }
+      generation.bury(slot.runtime, Math.max(slot.lastUsage, slot.mallocSize()));
+      generation.collect();
+      return;
+    }
     if (context.ns !== null) {
       const limit = job.script.recycleAfter ?? DEFAULT_RECYCLE_AFTER;
-      if (reusable && context.uses < limit && !generation.retiring) {
+      if (how.reusable && context.uses < limit && !generation.retiring) {
         this.#keepScript(context);
         generation.collect();
         return;
       }
-      context.dispose();
-      this.#recycleSlot(slot, reusable);
-      return;
     }
     context.dispose();
-    this.#recycleSlot(slot, reusable);
+    this.#recycleSlot(slot, how.reusable || context.ns !== null);
   }
 
   #keepScript(context: GuestContext): void {
@@ -178,18 +212,17 @@ class ContextPool implements ExecutionHost {
   /** A runtime whose context is gone: back to the idle pool if healthy and small, else to the graveyard. */
   #recycleSlot(slot: RuntimeSlot, healthy: boolean): void {
     const generation = slot.generation;
-    const size = slot.mallocSize() ?? 0;
     if (
       healthy &&
       !generation.retiring &&
       slot.uses < MAX_SLOT_USES &&
-      size < SLOT_RECYCLE_BYTES &&
+      slot.mallocSize() < SLOT_RECYCLE_COUNT_BYTES &&
       !slot.runtime.hasPendingJob() &&
       this.#idle.length < this.maxIdle
     ) {
       this.#idle.push(slot);
       this.#schedulePrepare();
-    } else generation.bury(slot.runtime, size);
+    } else generation.bury(slot.runtime, Math.max(slot.lastUsage, slot.mallocSize()));
     generation.collect();
   }
 
@@ -199,7 +232,7 @@ class ContextPool implements ExecutionHost {
     try {
       slot.prepared?.dispose();
       slot.prepared = null;
-      generation.bury(slot.runtime, slot.mallocSize() ?? 0);
+      generation.bury(slot.runtime, slot.lastUsage);
       generation.collect();
     } catch (error) {
       if (isWasmFailure(error)) generation.markDead(error);
@@ -222,7 +255,7 @@ class ContextPool implements ExecutionHost {
     for (const slot of this.#idle) {
       if (slot.prepared || slot.generation.retiring) continue;
       try {
-        slot.prepared = new GuestContext(slot, prelude, this.#dispatch, PRELOAD);
+        slot.prepared = this.#prepare(slot, prelude);
       } catch (error) {
         if (isWasmFailure(error)) slot.generation.markDead(error);
         else this.logger?.error({ err: String(error) }, "sandbox: preparing a context failed");
@@ -258,7 +291,10 @@ class ContextPool implements ExecutionHost {
 
 export function createSandboxHost(opts: SandboxHostOptions): SandboxHost {
   const gate = new ConcurrencyGate(opts.maxConcurrent);
-  const pool = new ContextPool(opts.maxConcurrent, opts.logger);
+  const maxHeapBytes =
+    opts.maxHeapBytes ??
+    Math.min(2 ** 31, Math.max(256 * 1024 * 1024, opts.maxConcurrent * 128 * 1024 * 1024));
+  const pool = new ContextPool(opts.maxConcurrent, opts.logger, maxHeapBytes);
   const running = new Set<Execution>();
   return {
     gate,

@@ -16,6 +16,12 @@ const LAZY_GLOBALS =
   "streams:ReadableStream,ReadableStreamDefaultReader;outbound:fetch;console:console;" +
   "timers:setTimeout,clearTimeout,setInterval,clearInterval,queueMicrotask,performance,navigator";
 
+/** Array methods whose native loop runs to `length` without polling the interrupt handler. */
+const ARRAY_LOOPS =
+  "concat,copyWithin,every,fill,filter,flat,flatMap,forEach,includes,indexOf,join,lastIndexOf,map,reduce," +
+  "reduceRight,reverse,shift,unshift,slice,some,sort,splice,toLocaleString,toReversed,toSorted,toSpliced,with";
+const HUGE_ARRAY = 2 ** 24;
+
 interface Meta {
   /** entry */
   e: "fetch" | "scheduled" | "trigger" | "email";
@@ -117,6 +123,32 @@ export default function boot(host: Host): CoreExports {
       return ["Error", "Uncaught exception (not printable)", ""];
     }
   };
+
+  // Native array loops never poll the interrupt handler (quickjs-emscripten #219): on a sparse
+  // array of length 1e9 they would block the process for minutes. No dense array that large fits
+  // in a sandbox's memory, so such lengths are refused before the native loop starts.
+  const AP = Array.prototype as unknown as Record<string, (...args: unknown[]) => unknown>;
+  const tooLong = (value: unknown): boolean =>
+    value != null &&
+    (value as { length?: unknown }).length !== undefined &&
+    Number((value as { length: unknown }).length) > HUGE_ARRAY;
+  for (const name of ARRAY_LOOPS.split(",")) {
+    const native = AP[name];
+    if (typeof native !== "function") continue;
+    define(
+      AP,
+      name,
+      {
+        [name](this: unknown, ...args: unknown[]) {
+          if (tooLong(this) || (name === "concat" && args.some(tooLong)))
+            throw new RangeError(
+              `Array.prototype.${name} on more than ${HUGE_ARRAY} elements is not allowed in the sandbox`,
+            );
+          return native.apply(this, args);
+        },
+      }[name],
+    );
+  }
 
   for (const group of LAZY_GLOBALS.split(";")) {
     const [piece, names] = group.split(":") as [PieceName, string];

@@ -308,6 +308,8 @@ export default function install(I: Internals): StreamsPiece {
     return I.load<BlobPiece>("blob").blobBytes(src);
   };
 
+  I.define(I.g, "ReadableStream", ReadableStream);
+  I.define(I.g, "ReadableStreamDefaultReader", ReadableStreamDefaultReader);
   return {
     isStream: (value) => value !== null && typeof value === "object" && STREAM in value,
     fromBody(body) {
