@@ -1,0 +1,85 @@
+/**
+ * Sort order and keyset pagination for find.
+ *
+ * Each sort key orders by three parts so the order is the same on PGlite and
+ * PostgreSQL whatever the database collation:
+ *   1. the JSON type, in jsonb's order: null (and missing) < string < number <
+ *      boolean < array < object;
+ *   2. strings by byte (COLLATE "C"; '' for non-strings);
+ *   3. the jsonb value itself (numbers numerically, false < true, arrays and
+ *      objects by jsonb's rules).
+ * The document id (UUIDv7, time-ordered) ascending is the final tie-breaker, so
+ * the order is total and a page boundary is never ambiguous. The next page is
+ * the rows strictly after the cursor's row in that order: a nested OR chain
+ * `a > c or (a = c and (…))`, with the comparison flipped for descending keys.
+ */
+import { type SQL, sql } from "drizzle-orm";
+import { FILTER_LIMITS, FilterError, quote } from "./filter-error.js";
+import { parsePath } from "./filter-path.js";
+import { fieldExpr, jsonParam } from "./filter-sql.js";
+import { isPlainObject, type Json } from "./filter-value.js";
+import { documents } from "./schema.js";
+
+export interface SortKey {
+  field: string;
+  path: string[];
+  direction: 1 | -1;
+}
+
+/** Parses `{field: 1 | -1, …}` (object order is priority); `undefined`/`null` mean "by id". */
+export function parseSort(sort: unknown): SortKey[] {
+  if (sort === undefined || sort === null) return [];
+  if (!isPlainObject(sort)) throw new FilterError("sort", `sort must be an object such as {"createdAt": -1}`);
+  const entries = Object.entries(sort);
+  if (entries.length > FILTER_LIMITS.maxSortKeys)
+    throw new FilterError("sort", `sort has more than ${FILTER_LIMITS.maxSortKeys} fields`);
+  return entries.map(([field, direction]) => {
+    if (direction !== 1 && direction !== -1)
+      throw new FilterError("sort", `sort direction for ${quote(field)} must be 1 or -1`);
+    return { field, path: parsePath(field, "sort"), direction };
+  });
+}
+
+/** The three ordering parts of a jsonb expression that is never NULL (see the module comment). */
+function parts(value: SQL): SQL[] {
+  return [
+    sql`(case jsonb_typeof(${value}) when 'string' then 1 when 'number' then 2 when 'boolean' then 3 when 'array' then 4 when 'object' then 5 else 0 end)`,
+    sql`((case when jsonb_typeof(${value}) = 'string' then ${value} #>> '{}' else '' end) collate "C")`,
+    value,
+  ];
+}
+
+/** The sorted value of a key on the row: missing sorts as JSON null. */
+function rowValue(key: SortKey): SQL {
+  return sql`coalesce(${fieldExpr(key.path)}, 'null'::jsonb)`;
+}
+
+/** ORDER BY terms: three per key, then the id. */
+export function orderBy(keys: readonly SortKey[]): SQL[] {
+  const terms = keys.flatMap((key) => {
+    const dir = key.direction === 1 ? sql`asc` : sql`desc`;
+    return parts(rowValue(key)).map((p) => sql`${p} ${dir}`);
+  });
+  terms.push(sql`${documents.id} asc`);
+  return terms;
+}
+
+/** Rows strictly after the cursor position (values of the sort keys, then id) in the sort order. */
+export function keysetAfter(
+  keys: readonly SortKey[],
+  position: { values: readonly Json[]; id: string },
+): SQL {
+  let condition = sql`${documents.id} > ${position.id}::text::uuid`;
+  for (let i = keys.length - 1; i >= 0; i--) {
+    const key = keys[i]!;
+    const after = key.direction === 1 ? sql`>` : sql`<`;
+    const rowParts = parts(rowValue(key));
+    const cursorParts = parts(jsonParam(position.values[i]!));
+    for (let j = rowParts.length - 1; j >= 0; j--) {
+      const a = rowParts[j]!;
+      const c = cursorParts[j]!;
+      condition = sql`(${a} ${after} ${c} or (${a} = ${c} and ${condition}))`;
+    }
+  }
+  return condition;
+}
