@@ -28,6 +28,26 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
     run: async (...a) => (await import("./cli/app-commands.js")).apps(...a),
     help: "apps ls | create <name> | show <app> | delete <app> [--force]",
   },
+  deploy: {
+    run: async (...a) => (await import("./cli/deploy-command.js")).deploy(...a),
+    help: "deploy picloud.toml: [--dry-run] [--env <name>] [--config <file>] [--minify]",
+  },
+  scripts: {
+    run: async (...a) => (await import("./cli/script-commands.js")).scriptsCommand(...a),
+    help: "scripts ls | show <name> [--source] | rm <name> | versions <name> | rollback <name> <n>  [--app]",
+  },
+  invoke: {
+    run: async (...a) => (await import("./cli/invoke-command.js")).invoke(...a),
+    help: "invoke <script> [--method M] [--path /x] [--data json|@file] [--header 'k: v'] [--app]",
+  },
+  logs: {
+    run: async (...a) => (await import("./cli/logs-command.js")).logs(...a),
+    help: "recent executions with their console lines: [--app] [--script] [--status] [--limit n]",
+  },
+  tail: {
+    run: async (...a) => (await import("./cli/tail-command.js")).tail(...a),
+    help: "follow live executions and console lines until Ctrl-C: [--app] [--script]",
+  },
   "api-keys": {
     run: async (...a) => (await import("./cli/api-key-commands.js")).apiKeys(...a),
     help: "api-keys mint <name> --scope … | ls | rm <id>",
@@ -41,7 +61,8 @@ function usage(): string {
     "",
     ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.help}`),
     "",
-    "Listings accept --output json. PICLOUD_URL and PICLOUD_TOKEN override stored credentials.",
+    "Listings accept --output json. --app defaults to the name in ./picloud.toml, else the default app.",
+    "PICLOUD_URL and PICLOUD_TOKEN override stored credentials.",
   ].join("\n");
 }
 

@@ -12,9 +12,22 @@ export class CliError extends Error {
   }
 }
 
+/** An error answer of the admin API (4xx/5xx). */
+export class ApiError extends CliError {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = "ApiError";
+  }
+}
+
 export interface AdminClient {
   readonly url: string;
   request<T>(method: string, path: string, body?: unknown): Promise<T>;
+  /** GET a streaming endpoint (Server-Sent Events); errors are thrown like request()'s. */
+  stream(path: string, signal?: AbortSignal): Promise<Response>;
 }
 
 export function adminClient(
@@ -22,39 +35,49 @@ export function adminClient(
   override?: { url: string; token?: string; kind?: "session" | "api_key" },
 ): AdminClient {
   const creds = override ?? effectiveCredentials(env);
+  const send = async (method: string, path: string, headers: Record<string, string>, init: RequestInit) => {
+    if (creds.token && creds.kind === "session") headers.cookie = `picloud_session=${creds.token}`;
+    else if (creds.token) headers.authorization = `Bearer ${creds.token}`;
+    try {
+      return await fetch(`${creds.url}/api/v1/admin${path}`, { ...init, method, headers });
+    } catch (err) {
+      const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
+      throw new CliError(`cannot reach PiCloud at ${creds.url} (${cause}); is it running? (picloud start)`);
+    }
+  };
+  const failure = (res: Response, text: string) => {
+    let parsed: unknown;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      parsed = undefined;
+    }
+    const e = (parsed as { error?: { message?: string; code?: string } } | undefined)?.error;
+    let message = e?.message ?? (text.slice(0, 200) || res.statusText);
+    if (res.status === 401 && !creds.token) message += " — log in first: picloud login";
+    return new ApiError(res.status, `${res.status} ${message}`);
+  };
   return {
     url: creds.url,
     async request<T>(method: string, path: string, body?: unknown): Promise<T> {
       const headers: Record<string, string> = { accept: "application/json" };
       if (body !== undefined) headers["content-type"] = "application/json";
-      if (creds.token && creds.kind === "session") headers.cookie = `picloud_session=${creds.token}`;
-      else if (creds.token) headers.authorization = `Bearer ${creds.token}`;
-      let res: Response;
-      try {
-        res = await fetch(`${creds.url}/api/v1/admin${path}`, {
-          method,
-          headers,
-          body: body === undefined ? undefined : JSON.stringify(body),
-        });
-      } catch (err) {
-        const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
-        throw new CliError(`cannot reach PiCloud at ${creds.url} (${cause}); is it running? (picloud start)`);
-      }
+      const res = await send(method, path, headers, {
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
       if (res.status === 204) return undefined as T;
       const text = await res.text();
-      let parsed: unknown;
+      if (!res.ok) throw failure(res, text);
       try {
-        parsed = text ? JSON.parse(text) : undefined;
+        return (text ? JSON.parse(text) : undefined) as T;
       } catch {
-        parsed = undefined;
+        return undefined as T;
       }
-      if (!res.ok) {
-        const e = (parsed as { error?: { message?: string; code?: string } } | undefined)?.error;
-        let message = e?.message ?? (text.slice(0, 200) || res.statusText);
-        if (res.status === 401 && !creds.token) message += " — log in first: picloud login";
-        throw new CliError(`${res.status} ${message}`);
-      }
-      return parsed as T;
+    },
+    async stream(path: string, signal?: AbortSignal): Promise<Response> {
+      const res = await send("GET", path, { accept: "text/event-stream" }, { signal });
+      if (!res.ok) throw failure(res, await res.text());
+      return res;
     },
   };
 }

@@ -51,9 +51,11 @@ function describe(m: Message, projectDir: string): string {
 /** Bundles one entry file into an ESM module string. Throws BundleError with file:line:column lines. */
 export async function bundleScript(entry: string, opts: BundleOptions): Promise<string> {
   const esbuild = await import("esbuild");
+  const entryPath = path.resolve(opts.projectDir, entry);
+  const shown = path.relative(opts.projectDir, entryPath) || entryPath;
   try {
     const result = await esbuild.build({
-      entryPoints: [path.resolve(opts.projectDir, entry)],
+      entryPoints: [entryPath],
       absWorkingDir: opts.projectDir,
       bundle: true,
       write: false,
@@ -69,14 +71,14 @@ export async function bundleScript(entry: string, opts: BundleOptions): Promise<
       legalComments: "none",
     });
     const out = result.outputFiles[0];
-    if (!out) throw new BundleError(entry, ["esbuild produced no output"]);
+    if (!out) throw new BundleError(shown, ["esbuild produced no output"]);
     return out.text;
   } catch (err) {
     if (err instanceof BundleError) throw err;
     const failure = err as BuildFailure;
     if (Array.isArray(failure.errors) && failure.errors.length > 0) {
       throw new BundleError(
-        path.relative(opts.projectDir, entry) || entry,
+        shown,
         failure.errors.map((m) => describe(m, opts.projectDir)),
       );
     }

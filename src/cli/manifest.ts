@@ -3,12 +3,16 @@
  * (`POST /apps/{slug}/deploy`): each script bundled, its routes, the app's
  * vars. Used by `picloud deploy` over HTTP and by deploy-on-start in-process.
  */
+import type * as v from "valibot";
 import type { Project } from "../config/project.js";
-import type { DeployManifest } from "../scripts/schemas.js";
+import type { deployBody } from "../scripts/schemas.js";
 import { bundleScript } from "./bundle.js";
 
+/** The manifest as sent (the server fills in defaults when it validates it). */
+export type DeployManifestInput = v.InferInput<typeof deployBody>;
+
 export interface BuiltManifest {
-  manifest: DeployManifest;
+  manifest: DeployManifestInput;
   /** Bundle size per script name, in bytes. */
   sizes: Record<string, number>;
 }
@@ -19,7 +23,7 @@ export async function buildManifest(
 ): Promise<BuiltManifest> {
   const modules = project.scripts.filter((s) => s.kind === "module").map((s) => s.name);
   const sizes: Record<string, number> = {};
-  const scripts: DeployManifest["scripts"] = [];
+  const scripts: DeployManifestInput["scripts"] = [];
   // One at a time: esbuild is fast, and a Pi has few cores to share with the daemon.
   for (const s of project.scripts) {
     const source = await bundleScript(s.main, {

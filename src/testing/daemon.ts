@@ -114,14 +114,16 @@ export async function startDaemonProcess(
   };
 }
 
-/** Runs the `picloud` CLI once and collects its output. */
+/** Runs the `picloud` CLI once and collects its output; `opts.cwd` is its working directory (for picloud.toml). */
 export function runCli(
   args: string[],
   env: Record<string, string>,
   input?: string,
+  opts: { cwd?: string } = {},
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [CLI_ENTRY, ...args], {
+      cwd: opts.cwd,
       env: { PATH: process.env.PATH ?? "", ...env },
       stdio: ["pipe", "pipe", "pipe"],
     });

@@ -1,0 +1,12 @@
+/** Which app a command is about: `--app`, else the `name` of ./picloud.toml, else the `default` app. */
+import path from "node:path";
+import { projectAppName } from "../config/project.js";
+
+export function resolveApp(explicit: string | undefined): string {
+  return explicit ?? projectAppName(path.resolve("picloud.toml")) ?? "default";
+}
+
+/** The app part of an admin API path. */
+export function appPath(app: string): string {
+  return `/apps/${encodeURIComponent(app)}`;
+}
