@@ -10,6 +10,7 @@ import type { QuickJSContext, QuickJSHandle, QuickJSRuntime } from "quickjs-emsc
 type CallResult = ReturnType<QuickJSContext["callFunction"]>;
 
 import type { Generation, HeapGrowthGuard } from "./engine.js";
+import { newBytes } from "./host-ops.js";
 import type { PreludeBundle } from "./prelude-source.js";
 
 /** Serves the guest's `host(op, ...args)` calls for one context. */
@@ -228,7 +229,7 @@ export class GuestContext {
     const owned = [args[0]!];
     try {
       if (body) {
-        const handle = vm.newArrayBuffer(body.slice().buffer);
+        const handle = newBytes(vm, body);
         owned.push(handle);
         args.push(handle);
       } else args.push(vm.undefined);
@@ -236,7 +237,7 @@ export class GuestContext {
         const array = vm.newArray();
         owned.push(array);
         binaries.forEach((bytes, i) => {
-          const handle = vm.newArrayBuffer(bytes.slice().buffer);
+          const handle = newBytes(vm, bytes);
           vm.setProp(array, i, handle);
           handle.dispose();
         });

@@ -188,10 +188,11 @@ export function argBytesList(
 
 /** A guest ArrayBuffer holding exactly `bytes` (never a whole pooled Node buffer). */
 export function newBytes(vm: QuickJSContext, bytes: Uint8Array): QuickJSHandle {
+  // Node Buffers may be views of a shared pool, and Buffer#slice does not copy: copy as a Uint8Array.
   const exact =
     bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
       ? bytes.buffer
-      : bytes.slice().buffer;
+      : Uint8Array.prototype.slice.call(bytes).buffer;
   return vm.newArrayBuffer(exact);
 }
 

@@ -24,7 +24,8 @@ interface RequestState {
   signal: object | null;
 }
 
-const NORMALIZED_METHODS = ["DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH"];
+/** The standard upper-cases only these; others (including "patch") keep their case. */
+const NORMALIZED_METHODS = ["DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"];
 const FORBIDDEN_METHODS = ["CONNECT", "TRACE", "TRACK"];
 const METHOD_TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
@@ -33,8 +34,7 @@ function normalizeMethod(method: unknown): string {
   if (!METHOD_TOKEN.test(text)) throw new TypeError(`Invalid request method "${text}"`);
   const upper = text.toUpperCase();
   if (FORBIDDEN_METHODS.includes(upper)) throw new TypeError(`Request method "${text}" is forbidden`);
-  // PATCH is not normalized by the standard, but every server runtime treats it case-insensitively.
-  return NORMALIZED_METHODS.includes(upper) && upper !== "PATCH" ? upper : text;
+  return NORMALIZED_METHODS.includes(upper) ? upper : text;
 }
 
 function state(self: unknown): RequestState {

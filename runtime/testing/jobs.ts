@@ -65,3 +65,25 @@ export async function run(host: SandboxHost, job: ExecutionJob): Promise<Ran> {
 export function runFetch(host: SandboxHost, source: string, patch: Partial<ExecutionJob> = {}): Promise<Ran> {
   return run(host, fetchJob(source, patch));
 }
+
+/**
+ * Runs `body` (an async function body that returns a JSON-serializable value) inside a fetch
+ * handler and returns that value; fails with the guest's error if the execution was not ok.
+ */
+export async function inGuest<T = unknown>(
+  host: SandboxHost,
+  body: string,
+  patch: Partial<ExecutionJob> = {},
+): Promise<T> {
+  const source = `export default { async fetch(request, env, ctx) {
+    const result = await (async () => { ${body} })();
+    return new Response(JSON.stringify(result === undefined ? null : result));
+  } }`;
+  const ran = await runFetch(host, source, patch);
+  if (ran.outcome.status !== "ok") throw new Error(`guest failed: ${JSON.stringify(ran.outcome)}`);
+  return JSON.parse(ran.text) as T;
+}
+
+/** Guest helper source: `attempt(fn)` → the thrown error's "Name: message", or the value. */
+export const ATTEMPT = `const attempt = (fn) => { try { return fn() } catch (e) { return (e && e.name) + ": " + (e && e.message) } };
+const attemptAsync = async (fn) => { try { return await fn() } catch (e) { return (e && e.name) + ": " + (e && e.message) } };`;
