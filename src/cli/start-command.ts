@@ -1,4 +1,8 @@
-/** `picloud start`: runs the daemon in the foreground until SIGTERM/SIGINT. */
+/**
+ * `picloud start`: runs the daemon in the foreground until SIGTERM/SIGINT, and
+ * deploys the picloud.toml named by PICLOUD_DEPLOY_ON_START (./picloud.toml by
+ * default) while the instance has no scripts yet.
+ */
 import { ConfigError, loadDaemonConfig } from "../config/env.js";
 import { createLogger } from "../lib/logger.js";
 import { startDaemon } from "../server/daemon.js";
@@ -32,4 +36,8 @@ export async function start(): Promise<void> {
   };
   process.on("SIGTERM", onSignal);
   process.on("SIGINT", onSignal);
+  if (config.deployOnStart) {
+    const { deployProjectOnStart } = await import("./deploy-project.js");
+    await deployProjectOnStart(daemon.services, config.deployOnStart, log);
+  }
 }
