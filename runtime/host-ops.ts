@@ -157,6 +157,13 @@ export function argNumber(vm: QuickJSContext, handle: QuickJSHandle | undefined,
   return vm.getNumber(handle);
 }
 
+/** True for a missing argument, undefined or null. */
+export function isNullish(vm: QuickJSContext, handle: QuickJSHandle | undefined): boolean {
+  if (!handle) return true;
+  const type = vm.typeof(handle);
+  return type === "undefined" || (type === "object" && vm.sameValue(handle, vm.null));
+}
+
 export function argBytes(vm: QuickJSContext, handle: QuickJSHandle | undefined, what: string): Uint8Array {
   if (!handle || vm.typeof(handle) !== "object") throw new GuestFacingError(`${what} must be an ArrayBuffer`);
   const view = vm.getArrayBuffer(handle);
@@ -290,10 +297,9 @@ export function dispatch(context: GuestContext, args: QuickJSHandle[]): QuickJSH
     case Op.Respond: {
       const bodyHandle = args[4];
       let body: Uint8Array | string | null = null;
-      if (bodyHandle) {
-        const type = vm.typeof(bodyHandle);
-        if (type === "string") body = vm.getString(bodyHandle);
-        else if (type === "object") body = argBytes(vm, bodyHandle, "body");
+      if (!isNullish(vm, bodyHandle)) {
+        body =
+          vm.typeof(bodyHandle!) === "string" ? vm.getString(bodyHandle!) : argBytes(vm, bodyHandle, "body");
       }
       execution.respond(
         argNumber(vm, a, "status"),
@@ -337,8 +343,8 @@ export function dispatch(context: GuestContext, args: QuickJSHandle[]): QuickJSH
         argBytesList(vm, args[5], "binary argument"),
       );
     case Op.Fetch: {
-      const bodyHandle = args[7];
-      const body = bodyHandle && vm.typeof(bodyHandle) === "object" ? argBytes(vm, bodyHandle, "body") : null;
+      const bodyHandle = args[6];
+      const body = isNullish(vm, bodyHandle) ? null : argBytes(vm, bodyHandle, "body");
       return execution.fetch(
         argNumber(vm, a, "token"),
         argNumber(vm, b, "id"),
@@ -346,7 +352,7 @@ export function dispatch(context: GuestContext, args: QuickJSHandle[]): QuickJSH
         argString(vm, args[4], "url"),
         argString(vm, args[5], "headers"),
         body,
-        argString(vm, args[6], "redirect"),
+        argString(vm, args[7], "redirect"),
       );
     }
     case Op.FetchAbort:

@@ -36,6 +36,17 @@ describe("entry points", () => {
     expect(r.header("content-type")).toBe("text/plain;charset=UTF-8");
   });
 
+  it("fetch: a response without a body (204) has an empty body", async () => {
+    const r = await runFetch(
+      host,
+      `export default { fetch() { return new Response(null, { status: 204, headers: { "x-n": "1" } }) } }`,
+    );
+    expect(r.outcome).toEqual({
+      status: "ok",
+      response: { status: 204, statusText: "", headers: [["x-n", "1"]], body: new Uint8Array(0) },
+    });
+  });
+
   it("scheduled: gets controller.cron/scheduledTime and may return a JSON value", async () => {
     const r = await run(host, {
       ...fetchJob(
