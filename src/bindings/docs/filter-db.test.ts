@@ -82,8 +82,8 @@ const CASES: Array<[string, unknown, (d: Doc) => boolean]> = [
   ["$in empty", { n: { $in: [] } }, () => false],
   [
     "$in nested path",
-    { "author.name": { $in: ["Bob", "ann"] } },
-    (d) => ["Bob", "ann"].some((x) => equals("author.name", x)(d)),
+    { "author.name": { $in: ["Bob", "bob"] } },
+    (d) => ["Bob", "bob"].some((x) => equals("author.name", x)(d)),
   ],
   [
     "$nin matches missing",
@@ -169,7 +169,7 @@ describe.each(testDbKinds())("filter results [%s]", (kind) => {
     };
     expect(await byS({ n: { $gt: 5, $lt: 100 } })).toEqual(["10", "9", "gen 04", "gen 11"]);
     expect(await byS({ n: { $gte: "9" } })).toEqual(["abc", "éclair"]);
-    expect(await byS({ "author.name": "ann" })).toEqual(["éclair"]);
+    expect(await byS({ "author.name": "bob" })).toEqual(["éclair"]);
     expect(await byS({ tags: "a" })).toEqual(["9"]);
     expect(await byS({ n: 1 })).toEqual(["apple", "one point oh"]);
   });

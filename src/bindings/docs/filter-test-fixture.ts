@@ -111,7 +111,7 @@ export function fixtureDocs(): Array<Record<string, unknown> | string> {
     { n: 9, s: "9", status: null, tags: "a", author: { name: null } },
     { n: 10, s: "10", status: "gone", tags: ["b", "a"], author: "Ann", flag: 1 },
     { n: "10", s: "", tags: ["a", "b", "c"], author: { name: { first: "Ann" } } },
-    { n: "9", s: "éclair", status: "active", author: { name: "ann" } },
+    { n: "9", s: "éclair", status: "active", author: { name: "bob" } },
     { n: -3, s: "Zed", status: "ACTIVE", flag: null },
     { n: 2.5, s: "zed", items: [{ k: 2 }] },
     '{"n": 1.0, "s": "one point oh", "status": "active"}',
