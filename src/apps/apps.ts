@@ -5,8 +5,15 @@
  * resource is indistinguishable from a missing one.
  */
 import { and, asc, eq, or } from "drizzle-orm";
-import { type AppAccess, canSeeApp, effectiveAppRole } from "../auth/capabilities.js";
+import {
+  type AppAccess,
+  type AppCapability,
+  can,
+  canSeeApp,
+  effectiveAppRole,
+} from "../auth/capabilities.js";
 import type { Principal } from "../auth/principal.js";
+import { adminUsers } from "../auth/schema.js";
 import type { Db } from "../db/client.js";
 import { uniqueViolation } from "../db/errors.js";
 import { badRequest, conflict, notFound } from "../lib/errors.js";
@@ -93,6 +100,32 @@ export class Apps {
     const access: AppAccess = { appId: row.app.id, memberRole: row.memberRole ?? null };
     if (!canSeeApp(p, access)) throw notFound("app");
     return { ...toAppView(row.app), access, role: effectiveAppRole(p.user.role, access.memberRole)! };
+  }
+
+  /**
+   * Whether an admin user (still active, with their current role and
+   * membership) may do something in an app — for work that runs as a user
+   * without a request, such as a trigger's execution.
+   */
+  async userCan(userId: string, appId: string, capability: AppCapability): Promise<boolean> {
+    const [row] = await this.db
+      .select({
+        email: adminUsers.email,
+        role: adminUsers.role,
+        active: adminUsers.active,
+        memberRole: appMembers.role,
+      })
+      .from(adminUsers)
+      .leftJoin(appMembers, and(eq(appMembers.userId, adminUsers.id), eq(appMembers.appId, appId)))
+      .where(eq(adminUsers.id, userId));
+    if (!row?.active) return false;
+    const principal: Principal = {
+      user: { id: userId, email: row.email, role: row.role },
+      via: "session",
+      scopes: null,
+      boundAppId: null,
+    };
+    return can(principal, capability, { appId, memberRole: row.memberRole ?? null });
   }
 
   /** The apps a principal may see: all for owners/admins, memberships for members, one for a bound key. */

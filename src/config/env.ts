@@ -32,6 +32,18 @@ export const ENV_VARS = {
   PICLOUD_MAX_RESPONSE_BYTES: "Largest response a script may return (502 above). Default 33554432.",
   PICLOUD_MAX_LOG_BYTES: "Console output kept per execution. Default 65536.",
   PICLOUD_EXECUTION_RETENTION_DAYS: "How long execution records and logs are kept. Default 7.",
+  PICLOUD_MAX_TRIGGER_DEPTH:
+    "Events caused by triggered executions deeper than this are dropped (loops end). Default 8.",
+  PICLOUD_RETRY_MAX_ATTEMPTS:
+    "Default attempts of an event delivery before it becomes a dead letter. Default 5.",
+  PICLOUD_RETRY_BACKOFF: "Default retry backoff: exponential, linear or constant. Default exponential.",
+  PICLOUD_RETRY_DELAY_MS: "Default first retry delay. Default 1000.",
+  PICLOUD_RETRY_MAX_DELAY_MS: "Longest retry delay. Default 300000.",
+  PICLOUD_OUTBOX_LEASE_MS:
+    "A claimed event whose process died is taken over after this. Default: the script time ceiling + 60 s.",
+  PICLOUD_OUTBOX_POLL_MS: "Fallback poll of the outbox (wake-ups are immediate). Default 5000.",
+  PICLOUD_OUTBOX_RETENTION_HOURS: "How long delivered outbox rows are kept. Default 24.",
+  PICLOUD_DEAD_LETTER_RETENTION_DAYS: "How long dead letters are kept. Default 30.",
   PICLOUD_DEPLOY_ON_START:
     "picloud.toml deployed at start while the instance has no scripts; 'off' disables. Default ./picloud.toml.",
 } as const;
@@ -51,6 +63,7 @@ export interface DaemonConfig {
   sessionTtlMs: number;
   shutdownTimeoutMs: number;
   runtime: RuntimeConfig;
+  events: EventsConfig;
   /** Absolute path of the picloud.toml to deploy on an empty instance, or null. */
   deployOnStart: string | null;
 }
@@ -66,6 +79,21 @@ export interface RuntimeConfig {
   maxResponseBytes: number;
   maxLogBytes: number;
   executionRetentionDays: number;
+}
+
+/** Delivery of asynchronous work (SPEC §5): retries, depth, leases, retention. */
+export interface EventsConfig {
+  maxDepth: number;
+  retry: {
+    maxAttempts: number;
+    backoff: "exponential" | "linear" | "constant";
+    delayMs: number;
+    maxDelayMs: number;
+  };
+  leaseMs: number;
+  pollMs: number;
+  outboxRetentionHours: number;
+  deadLetterRetentionDays: number;
 }
 
 /** Enough sandboxes to keep the CPUs busy while scripts await I/O, but never more than a quarter of RAM at the default memory limit. */
@@ -130,6 +158,29 @@ function field<T>(
   if (result.success) return result.output;
   problems.push(`${name}=${JSON.stringify(raw)}: ${result.issues[0]?.message ?? "invalid"}`);
   return fallback;
+}
+
+function loadEventsConfig(env: Env, problems: string[]): EventsConfig {
+  const maxTimeoutMs = field(env, "PICLOUD_MAX_SCRIPT_TIMEOUT_MS", intIn(10, 3_600_000), 300_000, []);
+  return {
+    maxDepth: field(env, "PICLOUD_MAX_TRIGGER_DEPTH", intIn(0, 100), 8, problems),
+    retry: {
+      maxAttempts: field(env, "PICLOUD_RETRY_MAX_ATTEMPTS", intIn(1, 100), 5, problems),
+      backoff: field(
+        env,
+        "PICLOUD_RETRY_BACKOFF",
+        v.picklist(["exponential", "linear", "constant"], "must be exponential, linear or constant"),
+        "exponential",
+        problems,
+      ),
+      delayMs: field(env, "PICLOUD_RETRY_DELAY_MS", intIn(0, 86_400_000), 1000, problems),
+      maxDelayMs: field(env, "PICLOUD_RETRY_MAX_DELAY_MS", intIn(0, 7 * 86_400_000), 300_000, problems),
+    },
+    leaseMs: field(env, "PICLOUD_OUTBOX_LEASE_MS", intIn(100, 86_400_000), maxTimeoutMs + 60_000, problems),
+    pollMs: field(env, "PICLOUD_OUTBOX_POLL_MS", intIn(10, 600_000), 5000, problems),
+    outboxRetentionHours: field(env, "PICLOUD_OUTBOX_RETENTION_HOURS", intIn(1, 24 * 365), 24, problems),
+    deadLetterRetentionDays: field(env, "PICLOUD_DEAD_LETTER_RETENTION_DAYS", intIn(1, 3650), 30, problems),
+  };
 }
 
 function loadRuntimeConfig(env: Env, problems: string[]): RuntimeConfig {
@@ -204,6 +255,7 @@ export function loadDaemonConfig(env: Env = process.env, cwd = process.cwd()): D
     sessionTtlMs: field(env, "PICLOUD_SESSION_TTL_HOURS", intIn(1, 24 * 365), 168, problems) * 3_600_000,
     shutdownTimeoutMs: field(env, "PICLOUD_SHUTDOWN_TIMEOUT_MS", intIn(0, 600_000), 10_000, problems),
     runtime: loadRuntimeConfig(env, problems),
+    events: loadEventsConfig(env, problems),
     deployOnStart:
       env.PICLOUD_DEPLOY_ON_START === "off"
         ? null

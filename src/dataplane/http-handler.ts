@@ -7,6 +7,7 @@
 import type { Context } from "hono";
 import type { AdminEnv } from "../auth/http.js";
 import type { RuntimeConfig } from "../config/env.js";
+import type { AsyncHttp } from "../events/async-http.js";
 import { PicloudError } from "../lib/errors.js";
 import type { Logger } from "../lib/logger.js";
 import type { Executor } from "./executor.js";
@@ -20,6 +21,7 @@ import { scriptRequestHeaders } from "./session-isolation.js";
 export interface DataPlaneDeps {
   routing: RoutingCache;
   executor: Executor;
+  asyncHttp: AsyncHttp;
   config: RuntimeConfig;
   trustProxy: boolean;
   log: Logger;
@@ -43,14 +45,31 @@ export function dataPlaneHandler(deps: DataPlaneDeps) {
       if (err instanceof PicloudError) return jsonError(err.status, err.message);
       throw err;
     }
+    if (deps.trustProxy && req.headers.get("x-forwarded-proto") === "https") url.protocol = "https:";
+    const { script } = match.route;
+    const request = {
+      method: req.method,
+      url: url.toString(),
+      headers: scriptRequestHeaders(req.headers),
+      body,
+    };
+    const requestLine = `${req.method} ${url.pathname}${url.search}`;
+    if (match.route.dispatch === "async") {
+      const accepted = await deps.asyncHttp.accept(appId, script.id, request, requestLine, match.params);
+      return new Response(JSON.stringify(accepted), {
+        status: 202,
+        headers: {
+          "content-type": "application/json; charset=utf-8",
+          "x-picloud-execution-id": accepted.executionId,
+        },
+      });
+    }
     const permit = deps.executor.gate.tryAcquire();
     if (!permit) {
       const res = jsonError(503, "too many executions in progress; retry shortly");
       res.headers.set("retry-after", "1");
       return res;
     }
-    if (deps.trustProxy && req.headers.get("x-forwarded-proto") === "https") url.protocol = "https:";
-    const { script } = match.route;
     const run = await deps.executor.start(
       {
         appId,

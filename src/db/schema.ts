@@ -1,5 +1,8 @@
 /** Every area's tables in one barrel: drizzle-kit generates migrations from it and the client is typed by it. */
 export * from "../apps/schema.js";
 export * from "../auth/schema.js";
+export * from "../bindings/docs/schema.js";
+export * from "../bindings/kv/schema.js";
+export * from "../events/schema.js";
 export * from "../executions/schema.js";
 export * from "../scripts/schema.js";

@@ -43,6 +43,16 @@ export interface NewScript {
   limits?: ScriptLimits;
 }
 
+export interface RunnableScript {
+  id: string;
+  name: string;
+  kind: ScriptKind;
+  versionId: string;
+  version: number;
+  isolation: Isolation;
+  limits: ScriptLimits;
+}
+
 export const sourceHash = (source: string) => createHash("sha256").update(source).digest("hex");
 
 type ScriptRow = typeof scripts.$inferSelect;
@@ -239,6 +249,26 @@ export class Scripts {
 
   async delete(script: ScriptView): Promise<void> {
     await this.db.delete(scripts).where(and(eq(scripts.id, script.id), eq(scripts.appId, script.appId)));
+  }
+
+  /** What the runtime needs to run a script's current version, or null when it has none (or is gone). */
+  async runnable(appId: string, scriptId: string): Promise<RunnableScript | null> {
+    const [row] = await this.db
+      .select({ s: scripts, version: scriptVersions.version })
+      .from(scripts)
+      .innerJoin(scriptVersions, eq(scriptVersions.id, scripts.currentVersionId))
+      .where(and(eq(scripts.id, scriptId), eq(scripts.appId, appId)));
+    if (!row) return null;
+    const { s, version } = row;
+    return {
+      id: s.id,
+      name: s.name,
+      kind: s.kind,
+      versionId: s.currentVersionId!,
+      version,
+      isolation: s.isolation,
+      limits: s.limits,
+    };
   }
 
   /** The source of a version; versions are immutable, so callers may cache by id. */

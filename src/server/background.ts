@@ -4,6 +4,7 @@
  */
 import { lt } from "drizzle-orm";
 import { loginThrottle } from "../auth/schema.js";
+import { sweepOutbox } from "../events/retention.js";
 import { sweepExecutions } from "../executions/retention.js";
 import { Periodic } from "../lib/periodic.js";
 import type { Services } from "./services.js";
@@ -38,6 +39,19 @@ export class BackgroundLoops {
         },
         60 * MINUTE,
         onError("auth-retention"),
+      ),
+      new Periodic(
+        async () => {
+          const hours = options.events.outboxRetentionHours;
+          const outboxRows = await sweepOutbox(database.db, new Date(Date.now() - hours * 3_600_000));
+          const days = options.events.deadLetterRetentionDays;
+          const dead = await services.deadLetters.sweep(new Date(Date.now() - days * 86_400_000));
+          const kv = await services.kv.sweepExpired();
+          if (outboxRows + dead + kv > 0)
+            log.info({ outboxRows, deadLetters: dead, kvEntries: kv }, "event retention sweep");
+        },
+        5 * MINUTE,
+        onError("event-retention"),
       ),
     ];
   }

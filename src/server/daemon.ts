@@ -49,6 +49,7 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Ru
       sessionTtlMs: config.sessionTtlMs,
       baseDomain: config.baseDomain,
       runtime: config.runtime,
+      events: config.events,
     },
     log,
   );
@@ -74,6 +75,7 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Ru
   const port = (server.address() as AddressInfo).port;
   const url = `http://${config.host === "0.0.0.0" ? "127.0.0.1" : config.host}:${port}`;
   background.start();
+  await services.dispatcher.start();
   log.info({ url, port, startupMs: Math.round(performance.now() - t0) }, "PiCloud is ready");
 
   let stopping: Promise<void> | undefined;
@@ -95,6 +97,7 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Ru
         (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
       });
       await background.stop();
+      await services.dispatcher.stop(config.shutdownTimeoutMs);
       // Executions may outlive their response (ctx.waitUntil): let them end before the last flush.
       const until = Date.now() + config.shutdownTimeoutMs;
       while (services.sandbox.gate.inUse > 0 && Date.now() < until)

@@ -13,16 +13,27 @@ import { LoginThrottle } from "../auth/login-throttle.js";
 import { AdminSessions } from "../auth/sessions.js";
 import { Setup } from "../auth/setup.js";
 import { AdminUsers } from "../auth/users.js";
+import { deadLettersBinding } from "../bindings/dead-letters/bridge.js";
 import { createGuardedFetch } from "../bindings/fetch/guarded-fetch.js";
 import { BindingRegistry } from "../bindings/index.js";
-import type { RuntimeConfig } from "../config/env.js";
+import { kvBinding } from "../bindings/kv/bridge.js";
+import { KvService } from "../bindings/kv/service.js";
+import type { EventsConfig, RuntimeConfig } from "../config/env.js";
 import { Executor } from "../dataplane/executor.js";
 import { RoutingCache } from "../dataplane/routing-cache.js";
 import { ChangeFeed } from "../db/change-feed.js";
 import type { Database } from "../db/client.js";
+import { AsyncHttp } from "../events/async-http.js";
+import { DeadLetters } from "../events/dead-letters.js";
+import { Dispatcher } from "../events/dispatcher.js";
+import { EventFanout } from "../events/fanout.js";
+import { OutboxSignal } from "../events/outbox.js";
+import { TriggerIndex } from "../events/trigger-index.js";
+import { Triggers } from "../events/triggers.js";
 import { LiveTail } from "../executions/live-tail.js";
 import { ExecutionQueries } from "../executions/queries.js";
 import { ExecutionRecorder } from "../executions/recorder.js";
+import { uuidv7 } from "../lib/ids.js";
 import type { Logger } from "../lib/logger.js";
 import { Deployer } from "../scripts/deploy.js";
 import { Scripts } from "../scripts/scripts.js";
@@ -35,6 +46,9 @@ export interface ServiceOptions {
   sessionTtlMs: number;
   baseDomain: string;
   runtime: RuntimeConfig;
+  events: EventsConfig;
+  /** Identifies this process's outbox claims. */
+  processId?: string;
   /** Node process metrics in /metrics (off in tests, where many instances share one process). */
   processMetrics?: boolean;
 }
@@ -63,6 +77,14 @@ export interface Services {
   readonly executions: ExecutionQueries;
   readonly tail: LiveTail;
   readonly metrics: Metrics;
+  readonly triggers: Triggers;
+  readonly triggerIndex: TriggerIndex;
+  readonly outboxSignal: OutboxSignal;
+  readonly fanout: EventFanout;
+  readonly deadLetters: DeadLetters;
+  readonly asyncHttp: AsyncHttp;
+  readonly dispatcher: Dispatcher;
+  readonly kv: KvService;
 }
 
 export function createServices(database: Database, options: ServiceOptions, log: Logger): Services {
@@ -78,6 +100,17 @@ export function createServices(database: Database, options: ServiceOptions, log:
   const routes = new UserRoutes(db);
   const sandbox = createSandboxHost({ maxConcurrent: options.runtime.maxConcurrent, logger: log });
   const bindings = new BindingRegistry();
+  const triggerIndex = new TriggerIndex(db, changes);
+  const outboxSignal = new OutboxSignal(database.notifier, database.kind === "postgres", (err) =>
+    log.warn({ err: String(err) }, "outbox notify failed"),
+  );
+  const fanout = new EventFanout(triggerIndex, outboxSignal, options.events, log);
+  const deadLetters = new DeadLetters(db, triggerIndex, outboxSignal, options.events);
+  const kv = new KvService(db, fanout);
+  bindings.register(kvBinding(kv));
+  bindings.register(
+    deadLettersBinding(deadLetters, (userId, appId) => apps.userCan(userId, appId, "data.write")),
+  );
   const recorder = new ExecutionRecorder(db, log);
   const tail = new LiveTail();
   const metrics = new Metrics(sandbox, { processMetrics: options.processMetrics });
@@ -95,6 +128,17 @@ export function createServices(database: Database, options: ServiceOptions, log:
     fetchFor: async () => guardedFetch,
     onFinished: (trigger, status, ms) => metrics.executionFinished(trigger, status, ms),
     log,
+  });
+  const dispatcher = new Dispatcher({
+    db,
+    executor,
+    scripts,
+    deadLetters,
+    signal: outboxSignal,
+    changes,
+    config: options.events,
+    log,
+    processId: options.processId ?? `${process.pid}-${uuidv7().slice(-12)}`,
   });
   return {
     database,
@@ -120,5 +164,13 @@ export function createServices(database: Database, options: ServiceOptions, log:
     executions: new ExecutionQueries(db),
     tail,
     metrics,
+    triggers: new Triggers(db),
+    triggerIndex,
+    outboxSignal,
+    fanout,
+    deadLetters,
+    asyncHttp: new AsyncHttp(db, outboxSignal, options.events),
+    dispatcher,
+    kv,
   };
 }

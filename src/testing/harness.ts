@@ -16,7 +16,7 @@ import type { Hono } from "hono";
 import { afterAll, beforeAll, beforeEach } from "vitest";
 import type { AdminEnv } from "../auth/http.js";
 import type { InstanceRole } from "../auth/schema.js";
-import type { RuntimeConfig } from "../config/env.js";
+import type { EventsConfig, RuntimeConfig } from "../config/env.js";
 import { createLogger } from "../lib/logger.js";
 import { createHttpApp } from "../server/http-app.js";
 import { createServices, type Services } from "../server/services.js";
@@ -87,6 +87,12 @@ export interface Harness {
   user(role: InstanceRole, email?: string): Promise<TestClient>;
   /** A client with no credentials. */
   anonymous(): TestClient;
+  /**
+   * Deploys `body` as the fetch handler of a script in `app` (as `client`) and
+   * runs it once through the admin invoke API; returns the parsed JSON it
+   * answered, or its error.
+   */
+  runScript(client: TestClient, body: string, opts?: { app?: string; name?: string }): Promise<any>;
 }
 
 const PASSWORD = "correct horse battery";
@@ -104,7 +110,23 @@ export const TEST_RUNTIME: RuntimeConfig = {
   executionRetentionDays: 7,
 };
 
-export function useHarness(kind: TestDbKind, opts: { runtime?: Partial<RuntimeConfig> } = {}): Harness {
+/** Event delivery for tests: fast retries and a short poll, so delivery tests finish quickly. */
+export const TEST_EVENTS: EventsConfig = {
+  maxDepth: 8,
+  retry: { maxAttempts: 3, backoff: "constant", delayMs: 20, maxDelayMs: 100 },
+  leaseMs: 30_000,
+  pollMs: 200,
+  outboxRetentionHours: 24,
+  deadLetterRetentionDays: 30,
+};
+
+export function useHarness(
+  kind: TestDbKind,
+  opts: {
+    runtime?: Partial<RuntimeConfig>;
+    events?: Partial<Omit<EventsConfig, "retry">> & { retry?: Partial<EventsConfig["retry"]> };
+  } = {},
+): Harness {
   let testDb: TestDatabase;
   let services: Services;
   let http: Hono<AdminEnv>;
@@ -119,6 +141,7 @@ export function useHarness(kind: TestDbKind, opts: { runtime?: Partial<RuntimeCo
         sessionTtlMs: 3_600_000,
         baseDomain: "localhost",
         runtime: { ...TEST_RUNTIME, ...opts.runtime },
+        events: { ...TEST_EVENTS, ...opts.events, retry: { ...TEST_EVENTS.retry, ...opts.events?.retry } },
         processMetrics: false,
       },
       createLogger("silent"),
@@ -129,6 +152,7 @@ export function useHarness(kind: TestDbKind, opts: { runtime?: Partial<RuntimeCo
     await testDb.reset();
   });
   afterAll(async () => {
+    await services?.dispatcher.stop(2000);
     await services?.recorder.flush();
     services?.sandbox.dispose();
     await testDb?.close();
@@ -150,6 +174,22 @@ export function useHarness(kind: TestDbKind, opts: { runtime?: Partial<RuntimeCo
     },
     anonymous() {
       return new TestClient(http, {}, "", "");
+    },
+    async runScript(client, body, opts = {}) {
+      const app = opts.app ?? "default";
+      const name = opts.name ?? "probe";
+      const source = `export default { async fetch(request, env, ctx) { ${body} } }`;
+      const deployed = await client.post(`/apps/${app}/deploy`, { scripts: [{ name, source }] });
+      if (deployed.status !== 200) throw new Error(`deploy failed: ${JSON.stringify(deployed.body)}`);
+      const res = await client.post(`/apps/${app}/scripts/${encodeURIComponent(name)}/invoke`, {});
+      if (res.body.status !== "ok")
+        return { failed: res.body.status, error: res.body.error, logs: res.body.logs };
+      const text = res.body.response.body as string;
+      try {
+        return JSON.parse(text);
+      } catch {
+        return text;
+      }
     },
   };
 }

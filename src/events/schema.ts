@@ -1,0 +1,129 @@
+/**
+ * Tables of the events area: triggers (event source → script), the outbox (the
+ * one durable queue of asynchronous work) and dead letters (work that ran out
+ * of attempts).
+ */
+import { sql } from "drizzle-orm";
+import { boolean, check, index, integer, jsonb, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import { apps } from "../apps/schema.js";
+import { scripts } from "../scripts/schema.js";
+
+export const TRIGGER_KINDS = ["kv", "docs", "files", "pubsub", "cron", "email", "dead_letter"] as const;
+export type TriggerKind = (typeof TRIGGER_KINDS)[number];
+
+export const BACKOFFS = ["exponential", "linear", "constant"] as const;
+export type Backoff = (typeof BACKOFFS)[number];
+
+/** How a failed delivery is retried; absent fields take the instance defaults. */
+export interface RetryPolicy {
+  maxAttempts?: number;
+  backoff?: Backoff;
+  /** First delay (exponential/linear) or every delay (constant). */
+  delayMs?: number;
+  maxDelayMs?: number;
+}
+
+/** Source-specific settings: collection glob and ops for kv/docs, topic glob for pubsub, … */
+export type TriggerConfig = Record<string, unknown>;
+
+export const triggers = pgTable(
+  "triggers",
+  {
+    id: uuid("id").primaryKey(),
+    appId: uuid("app_id")
+      .notNull()
+      .references(() => apps.id, { onDelete: "cascade" }),
+    scriptId: uuid("script_id")
+      .notNull()
+      .references(() => scripts.id, { onDelete: "cascade" }),
+    kind: text("kind").$type<TriggerKind>().notNull(),
+    config: jsonb("config").$type<TriggerConfig>().notNull(),
+    retry: jsonb("retry").$type<RetryPolicy>().notNull().default({}),
+    /** The admin user the trigger's executions run as (SPEC §5). */
+    runAs: uuid("run_as"),
+    enabled: boolean("enabled").notNull().default(true),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index("triggers_app_kind_idx").on(t.appId, t.kind)],
+);
+
+export const OUTBOX_KINDS = ["trigger", "http"] as const;
+export type OutboxKind = (typeof OUTBOX_KINDS)[number];
+
+export const outbox = pgTable(
+  "outbox",
+  {
+    /** The event id handlers see (event.id) and de-duplicate on. */
+    id: uuid("id").primaryKey(),
+    appId: uuid("app_id").notNull(),
+    kind: text("kind").$type<OutboxKind>().notNull(),
+    /** For trigger deliveries; null for async HTTP requests. */
+    triggerId: uuid("trigger_id"),
+    scriptId: uuid("script_id").notNull(),
+    /** The event (trigger deliveries) or the serialized request (async HTTP). */
+    payload: jsonb("payload").notNull(),
+    depth: integer("depth").notNull().default(0),
+    rootId: uuid("root_id").notNull(),
+    /** The admin user the execution runs as, when any. */
+    runAs: uuid("run_as"),
+    attempts: integer("attempts").notNull().default(0),
+    maxAttempts: integer("max_attempts").notNull(),
+    retry: jsonb("retry").$type<RetryPolicy>().notNull(),
+    runAt: timestamp("run_at", { withTimezone: true }).notNull().defaultNow(),
+    claimedBy: text("claimed_by"),
+    /** A claim past this time was abandoned (its process died) and may be taken over. */
+    claimedUntil: timestamp("claimed_until", { withTimezone: true }),
+    status: text("status").$type<"pending" | "done" | "dead">().notNull().default("pending"),
+    lastError: text("last_error"),
+    /** Set when this delivery is a dead-letter handler's: the dead letter it handles. */
+    deadLetterId: uuid("dead_letter_id"),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    finishedAt: timestamp("finished_at", { withTimezone: true }),
+  },
+  (t) => [
+    index("outbox_due_idx").on(t.runAt).where(sql`${t.status} = 'pending'`),
+    index("outbox_finished_idx").on(t.finishedAt).where(sql`${t.status} <> 'pending'`),
+    check("outbox_status_check", sql`${t.status} in ('pending', 'done', 'dead')`),
+  ],
+);
+
+export const DEAD_LETTER_RESOLUTIONS = [
+  "replayed",
+  "ignored",
+  "handled_by_script",
+  "handler_failed",
+] as const;
+export type DeadLetterResolution = (typeof DEAD_LETTER_RESOLUTIONS)[number];
+
+export const deadLetters = pgTable(
+  "dead_letters",
+  {
+    id: uuid("id").primaryKey(),
+    appId: uuid("app_id")
+      .notNull()
+      .references(() => apps.id, { onDelete: "cascade" }),
+    /** The outbox row (and event id) that ran out of attempts. */
+    eventId: uuid("event_id").notNull(),
+    kind: text("kind").$type<OutboxKind>().notNull(),
+    /** What produced the event: kv, docs, http, … (dead_letter triggers filter on it). */
+    source: text("source").notNull(),
+    triggerId: uuid("trigger_id"),
+    scriptId: uuid("script_id").notNull(),
+    payload: jsonb("payload").notNull(),
+    depth: integer("depth").notNull(),
+    rootId: uuid("root_id").notNull(),
+    runAs: uuid("run_as"),
+    attempts: integer("attempts").notNull(),
+    lastError: text("last_error"),
+    lastExecutionId: uuid("last_execution_id"),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    resolution: text("resolution").$type<DeadLetterResolution>(),
+    resolvedAt: timestamp("resolved_at", { withTimezone: true }),
+    resolvedBy: uuid("resolved_by"),
+    reason: text("reason"),
+  },
+  (t) => [
+    index("dead_letters_app_created_idx").on(t.appId, t.createdAt),
+    index("dead_letters_unresolved_idx").on(t.appId).where(sql`${t.resolution} is null`),
+  ],
+);

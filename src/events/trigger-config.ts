@@ -1,0 +1,56 @@
+/**
+ * What each trigger kind accepts (validated when registered) and whether an
+ * event matches it. Globs are `*` (everything), `prefix*` or an exact name.
+ */
+import * as v from "valibot";
+import type { TriggerConfig, TriggerKind } from "./schema.js";
+
+export const DATA_OPS = ["insert", "update", "delete"] as const;
+export type DataOp = (typeof DATA_OPS)[number];
+
+const glob = (what: string) =>
+  v.pipe(
+    v.string(`${what} must be a string`),
+    v.minLength(1, `${what} must not be empty`),
+    v.maxLength(256, `${what} is too long`),
+    v.check((s) => !s.slice(0, -1).includes("*"), `${what} may use * only at the end (orders*, *)`),
+  );
+
+const dataConfig = v.strictObject({
+  collection: glob("collection"),
+  ops: v.optional(
+    v.pipe(
+      v.array(v.picklist(DATA_OPS, `ops must be among ${DATA_OPS.join(", ")}`)),
+      v.minLength(1, "ops must not be empty"),
+    ),
+    [...DATA_OPS],
+  ),
+});
+
+const deadLetterConfig = v.strictObject({
+  /** Only dead letters whose event came from this source (kv, docs, http, …); `*` for all. */
+  source: v.optional(glob("source"), "*"),
+});
+
+/** Kinds this build can deliver; the others are refused with a clear message until they exist. */
+const SCHEMAS: Partial<Record<TriggerKind, v.GenericSchema<unknown, TriggerConfig>>> = {
+  kv: dataConfig,
+  docs: dataConfig,
+  dead_letter: deadLetterConfig,
+};
+
+export function triggerConfigSchema(kind: TriggerKind): v.GenericSchema<unknown, TriggerConfig> | undefined {
+  return SCHEMAS[kind];
+}
+
+export function globMatches(pattern: string, value: string): boolean {
+  if (pattern === "*") return true;
+  if (pattern.endsWith("*")) return value.startsWith(pattern.slice(0, -1));
+  return pattern === value;
+}
+
+/** Whether a data event (kv/docs) matches a trigger's config. */
+export function dataEventMatches(config: TriggerConfig, collection: string, op: DataOp): boolean {
+  const ops = (config.ops as DataOp[] | undefined) ?? DATA_OPS;
+  return globMatches(String(config.collection), collection) && ops.includes(op);
+}
