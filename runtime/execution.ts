@@ -436,7 +436,7 @@ export class Execution implements ExecutionOps, RunningExecution {
     slot.unlimitMemory();
     const fragile = this.#fragile || slot.memoryExceeded;
     // A script that made the heap grow leaves that much garbage in its runtime: start over.
-    const growth = slot.generation.wasmBytes - slot.heapAtStart;
+    const growth = slot.ownGrowth;
     slot.lastUsage = Math.max(slot.lastUsage, growth);
     let healthy = !this.#crashed && !this.#limitHit && !fragile && !slot.interrupted;
     if (!this.#crashed) {

@@ -41,12 +41,16 @@ export class RuntimeSlot implements HeapGrowthGuard {
   modules: Record<string, string> | undefined;
   /** The last measured usage (bytes), for graveyard accounting. */
   lastUsage = 0;
-  /** WebAssembly heap size when the running execution started. */
-  heapAtStart = 0;
+  /**
+   * WebAssembly heap growth caused while this runtime's guest code ran, since the execution
+   * started. Executions interleave on one thread, so growth is counted only inside enter().
+   */
+  ownGrowth = 0;
+  #enterHeap = 0;
+  #checkedGrowth = 0;
   #growthAllowance = 0;
   #lastCheck = 0;
   #lastCost = 0;
-  #lastHeap = 0;
 
   constructor(readonly generation: Generation) {
     const runtime = generation.module.newRuntime();
@@ -67,8 +71,7 @@ export class RuntimeSlot implements HeapGrowthGuard {
     }
     if (this.memoryExceeded) return true;
     if (this.memoryLimit > 0) {
-      const grew = this.generation.wasmBytes !== this.#lastHeap;
-      if (grew || performance.now() - this.#lastCheck > Math.max(MEMORY_CHECK_MS, this.#lastCost * 20))
+      if (this.heapGrew || performance.now() - this.#lastCheck > Math.max(MEMORY_CHECK_MS, this.#lastCost * 20))
         return this.checkMemory();
     }
     return false;
@@ -78,9 +81,9 @@ export class RuntimeSlot implements HeapGrowthGuard {
   limitMemory(budget: number, extra: number): void {
     this.memoryExceeded = false;
     this.memoryLimit = budget;
-    this.heapAtStart = this.generation.wasmBytes;
+    this.ownGrowth = 0;
+    this.#checkedGrowth = 0;
     this.#growthAllowance = extra + GROWTH_SLACK_BYTES;
-    this.#lastHeap = this.generation.wasmBytes;
     this.#lastCheck = performance.now();
     this.runtime.setMemoryLimit(this.generation.probe.mallocSize(this.runtime) + extra);
   }
@@ -92,7 +95,7 @@ export class RuntimeSlot implements HeapGrowthGuard {
 
   allowHeap(newBytes: number): boolean {
     if (this.memoryLimit === 0) return true;
-    if (newBytes - this.heapAtStart <= this.#growthAllowance) return true;
+    if (this.ownGrowth + (newBytes - this.#enterHeap) <= this.#growthAllowance) return true;
     this.memoryExceeded = true;
     return false;
   }
@@ -106,16 +109,19 @@ export class RuntimeSlot implements HeapGrowthGuard {
     const generation = this.generation;
     const previous = generation.running;
     generation.running = this;
+    this.#enterHeap = generation.wasmBytes;
     try {
       return fn();
     } finally {
+      this.ownGrowth += generation.wasmBytes - this.#enterHeap;
       generation.running = previous;
     }
   }
 
-  /** True if the WebAssembly heap grew since the last check (a cheap sign of a big allocation). */
+  /** True if this runtime made the WebAssembly heap grow since the last check (a cheap sign of a big allocation). */
   get heapGrew(): boolean {
-    return this.generation.wasmBytes !== this.#lastHeap;
+    const current = this.generation.running === this ? this.generation.wasmBytes - this.#enterHeap : 0;
+    return this.ownGrowth + current > this.#checkedGrowth;
   }
 
   /**
@@ -125,7 +131,8 @@ export class RuntimeSlot implements HeapGrowthGuard {
    */
   checkMemory(): boolean {
     const started = performance.now();
-    this.#lastHeap = this.generation.wasmBytes;
+    this.#checkedGrowth =
+      this.ownGrowth + (this.generation.running === this ? this.generation.wasmBytes - this.#enterHeap : 0);
     let used: number;
     try {
       used = this.measure();

@@ -376,6 +376,14 @@ describe.each(testDbKinds())("the Hono example, deployed with picloud deploy [%s
     expect(show.script).toMatchObject({ name: "api", kind: "handler", currentVersion: 1 });
     expect(show.routes).toMatchObject([{ path: "/*", methods: [] }]);
     expect((await http(daemon!.url, "GET", "/teapot")).status).toBe(418);
+
+    // Removing the script removes its routes; deploying brings both back.
+    expect((await cli(["scripts", "rm", "api"])).stdout).toBe("Deleted script api from app hono-example\n");
+    expect((await http(daemon!.url, "GET", "/teapot")).json).toEqual({ error: "no route for GET /teapot" });
+    expect((await cli(["scripts", "show", "api"])).stderr).toContain("404 script not found");
+    const back = await cli(["deploy"]);
+    expect(back.stdout).toContain("+ script api (handler, version 1)\n+ route * /* (api)\n");
+    expect((await http(daemon!.url, "GET", "/teapot")).status).toBe(418);
   });
 
   it("picloud tail follows live executions, and reconnects when the daemon restarts", async () => {

@@ -64,9 +64,9 @@ function page(host: string): string {
   </ul>
   <h2>Make it yours</h2>
   <p>Edit a handler in <code>demo/src/</code> or add one to <code>picloud.toml</code>, then:</p>
-  <pre>npx picloud login
-npx picloud deploy
-npx picloud tail      # live logs of every request</pre>
+  <pre>picloud login
+picloud deploy
+picloud tail      # live logs of every request</pre>
   <p>The admin API lives under <code>/api/v1/admin</code>; see <code>docs/deploy.md</code> and <code>docs/cli.md</code>.</p>
 </body>
 </html>

@@ -109,7 +109,7 @@ export class Dispatcher {
         this.woken = false;
         const rows = await this.claim(permits.length);
         for (const p of permits.slice(rows.length)) p.release();
-        rows.forEach((row, i) => this.track(this.deliver(row, permits[i]!)));
+        for (const [i, row] of rows.entries()) this.track(this.deliver(row, permits[i]!));
         permits = [];
         if (rows.length === 0) await this.sleep();
       } catch (err) {
