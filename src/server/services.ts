@@ -14,6 +14,8 @@ import { AdminSessions } from "../auth/sessions.js";
 import { Setup } from "../auth/setup.js";
 import { AdminUsers } from "../auth/users.js";
 import { deadLettersBinding } from "../bindings/dead-letters/bridge.js";
+import { docsBinding } from "../bindings/docs/bridge.js";
+import { DocsService } from "../bindings/docs/service.js";
 import { createGuardedFetch } from "../bindings/fetch/guarded-fetch.js";
 import { BindingRegistry } from "../bindings/index.js";
 import { kvBinding } from "../bindings/kv/bridge.js";
@@ -85,6 +87,7 @@ export interface Services {
   readonly asyncHttp: AsyncHttp;
   readonly dispatcher: Dispatcher;
   readonly kv: KvService;
+  readonly docs: DocsService;
 }
 
 export function createServices(database: Database, options: ServiceOptions, log: Logger): Services {
@@ -108,6 +111,8 @@ export function createServices(database: Database, options: ServiceOptions, log:
   const deadLetters = new DeadLetters(db, triggerIndex, outboxSignal, options.events);
   const kv = new KvService(db, fanout);
   bindings.register(kvBinding(kv));
+  const docs = new DocsService(db, fanout);
+  bindings.register(docsBinding(docs));
   bindings.register(
     deadLettersBinding(deadLetters, (userId, appId) => apps.userCan(userId, appId, "data.write")),
   );
@@ -172,5 +177,6 @@ export function createServices(database: Database, options: ServiceOptions, log:
     asyncHttp: new AsyncHttp(db, outboxSignal, options.events),
     dispatcher,
     kv,
+    docs,
   };
 }
