@@ -63,10 +63,25 @@ describe.each(testDbKinds())("index use over 100k documents [%s]", (kind) => {
   ])("answers %s from documents_data_gin", async (_name, filter, expected) => {
     const query = findQuery(filter);
     const plan = await explain(testDb.database, query.toSQL());
-    if (process.env.SHOW_PLAN) console.log(kind, plan);
     expect(plan).toMatch(/Bitmap Index Scan on documents_data_gin/);
     expect(plan).not.toMatch(/Seq Scan/);
     expect((await query).length).toBe(expected);
+  });
+
+  it.each([
+    ["$in", { n: { $in: Array.from({ length: 1000 }, (_, i) => (i + 1) * 7) } }, 1000],
+    ["$nin", { n: { $nin: Array.from({ length: 1000 }, (_, i) => (i + 1) * 7) } }, DOCS - 1000],
+  ])("checks a 1000-value %s against a hashed set, once per row", async (_name, filter, expected) => {
+    const q = compileFind({ filter, limit: 1 });
+    const base = and(eq(documents.appId, appId), eq(documents.collection, COLLECTION), q.where);
+    const plan = await explain(
+      testDb.database,
+      testDb.database.db.select({ n: count() }).from(documents).where(base).toSQL(),
+    );
+    expect(plan).toMatch(/hashed SubPlan/);
+    expect(Number((await testDb.database.db.select({ n: count() }).from(documents).where(base))[0]!.n)).toBe(
+      expected,
+    );
   });
 
   it("counts an indexed equality from the index too", async () => {

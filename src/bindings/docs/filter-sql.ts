@@ -27,11 +27,17 @@ export function jsonParam(value: Json): SQL {
   return sql`${JSON.stringify(value)}::text::jsonb`;
 }
 
-/** Several JSON values as one bound jsonb[] parameter (a PostgreSQL array literal in a text parameter). */
-function jsonArrayParam(values: readonly Json[]): SQL {
-  const items = values.map((v) => `"${JSON.stringify(v).replace(/[\\"]/g, "\\$&")}"`);
-  return sql`${`{${items.join(",")}}`}::text::jsonb[]`;
+/**
+ * The set of values of an $in/$nin: one jsonb-array parameter unpacked by a
+ * subquery, which PostgreSQL runs once and hashes, so each row costs one hash
+ * probe whatever the list length (and however the plan is cached).
+ */
+function valueSet(values: readonly Json[]): SQL {
+  return sql`(select jsonb_array_elements(${JSON.stringify(values)}::text::jsonb))`;
 }
+
+/** Up to this many $in values also get a GIN probe each; longer lists are filtered by the hashed set only. */
+const MAX_IN_PROBES = 32;
 
 /** {"a": {"b": value}} for path a.b: what `data @> …` looks for. */
 function container(path: readonly string[], value: Json): Json {
@@ -62,12 +68,15 @@ function eq(path: readonly string[], value: Json, useIndex: boolean): SQL {
 
 function isIn(path: readonly string[], values: readonly Json[], useIndex: boolean): SQL {
   if (values.length === 0) return sql`false`;
-  const x = fieldExpr(path);
   const nullMatchesMissing = values.includes(null) ? sql`true` : sql`false`;
-  const exact = sql`coalesce(${x} = any(${jsonArrayParam(values)}), ${nullMatchesMissing})`;
-  if (!useIndex || !values.every((v) => indexable(path, v))) return exact;
-  const probes = jsonArrayParam(values.map((v) => container(path, v)));
-  return sql`(${documents.data} @> any(${probes}) and ${exact})`;
+  const exact = sql`coalesce(${fieldExpr(path)} in ${valueSet(values)}, ${nullMatchesMissing})`;
+  if (!useIndex || values.length > MAX_IN_PROBES || !values.every((v) => indexable(path, v))) return exact;
+  // An ARRAY[] of immutable casts is folded into one constant, which a bitmap index scan takes as array keys.
+  const probes = sql.join(
+    values.map((v) => jsonParam(container(path, v))),
+    sql`, `,
+  );
+  return sql`(${documents.data} @> any(array[${probes}]) and ${exact})`;
 }
 
 const COMPARE = { gt: sql`>`, gte: sql`>=`, lt: sql`<`, lte: sql`<=` } as const;
