@@ -5,9 +5,8 @@
  * fragments the way the docs service does. Not imported by production code.
  */
 import { and, count, eq, type SQL, sql } from "drizzle-orm";
-import type { Db } from "../../db/client.js";
+import type { Database, Db } from "../../db/client.js";
 import { uuidv7 } from "../../lib/ids.js";
-import type { TestDatabase } from "../../testing/database.js";
 import { compileFilter, compileFind } from "./filter.js";
 import { documents } from "./schema.js";
 
@@ -20,8 +19,15 @@ create table if not exists documents (app_id uuid not null, collection text not 
   primary key (app_id, collection, id));
 create index if not exists documents_data_gin on documents using gin (data jsonb_path_ops)`;
 
-/** Creates the table if needed, empties the database and returns the default app's id. */
-export async function prepareDocuments(testDb: TestDatabase): Promise<string> {
+/**
+ * Creates the table if needed, empties the database and returns the default
+ * app's id. Takes the shape of src/testing's TestDatabase without importing it,
+ * so the build (which leaves src/testing out) does not pull test setup in.
+ */
+export async function prepareDocuments(testDb: {
+  database: Database;
+  reset(): Promise<void>;
+}): Promise<string> {
   const { db } = testDb.database;
   for (const statement of CREATE_TABLE.split(";")) await db.execute(sql.raw(statement));
   await testDb.reset();
