@@ -1,11 +1,9 @@
 /** How a deploy's changes read: `+ script api (handler, version 1)`, `~ vars (+TITLE)`, `- route GET /old (api)`. */
 
-export interface DeployChange {
-  action: "create" | "update" | "delete";
-  kind: "app" | "script" | "route" | "vars";
-  name: string;
-  detail?: string;
-}
+import type { PlannedChange } from "../scripts/deploy.js";
+
+/** One line of a deploy plan, as the server computes it. */
+export type DeployChange = PlannedChange;
 
 export interface DeployAnswer {
   app: { id?: string; slug: string; created: boolean };

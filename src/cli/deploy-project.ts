@@ -61,7 +61,7 @@ export async function deployProjectOnStart(
     const project = loadProject(tomlPath);
     const later = notDeployedYet(project);
     if (later.length > 0)
-      log.warn({ file: tomlPath, skipped: later }, "crons, triggers and topics are not deployed yet");
+      log.warn({ file: tomlPath, skipped: later }, "crons and topics are not deployed yet");
     // Imported here: the bundler (esbuild) is loaded only when there is something to deploy.
     const { buildManifest } = await import("./manifest.js");
     const { manifest } = await buildManifest(project);
@@ -71,6 +71,7 @@ export async function deployProjectOnStart(
     const result = await services.deployer.deploy(app.id, checked.output, null);
     services.changes.publish({ topic: "apps", appId: app.id });
     services.changes.publish({ topic: "routes", appId: app.id });
+    for (const topic of services.deployer.extraTopics) services.changes.publish({ topic, appId: app.id });
     const changes: DeployChange[] = app.created
       ? [{ action: "create", kind: "app", name: project.name }, ...result.changes]
       : result.changes;

@@ -5,6 +5,7 @@
  */
 import type * as v from "valibot";
 import type { Project } from "../config/project.js";
+import type { ProjectTrigger } from "../config/project-later.js";
 import type { deployBody } from "../scripts/schemas.js";
 import { bundleScript } from "./bundle.js";
 
@@ -15,6 +16,27 @@ export interface BuiltManifest {
   manifest: DeployManifestInput;
   /** Bundle size per script name, in bytes. */
   sizes: Record<string, number>;
+}
+
+/** picloud.toml's trigger table → the manifest's `{kind, config, retry}` (snake_case → camelCase). */
+function triggerEntry(t: ProjectTrigger): {
+  kind: string;
+  config: Record<string, unknown>;
+  retry: Record<string, unknown>;
+} {
+  const { kind, max_attempts, backoff, delay_ms, max_delay_ms, ...config } = t as ProjectTrigger & {
+    max_attempts?: number;
+    backoff?: string;
+    delay_ms?: number;
+    max_delay_ms?: number;
+  };
+  const retry: Record<string, unknown> = {};
+  if (max_attempts !== undefined) retry.maxAttempts = max_attempts;
+  if (backoff !== undefined) retry.backoff = backoff;
+  if (delay_ms !== undefined) retry.delayMs = delay_ms;
+  if (max_delay_ms !== undefined) retry.maxDelayMs = max_delay_ms;
+  const cleaned = Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined));
+  return { kind, config: cleaned, retry };
 }
 
 export async function buildManifest(
@@ -39,6 +61,7 @@ export async function buildManifest(
       isolation: s.isolation,
       limits: s.limits,
       routes: s.routes.map((r) => ({ methods: r.methods, path: r.path, host: r.host, dispatch: r.dispatch })),
+      triggers: s.triggers.map(triggerEntry),
     });
   }
   return {

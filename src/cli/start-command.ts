@@ -18,7 +18,15 @@ export async function start(): Promise<void> {
     throw err;
   }
   const log = createLogger(config.logLevel);
-  const daemon = await startDaemon(config, log);
+  const deployOnStart = config.deployOnStart;
+  const daemon = await startDaemon(config, log, {
+    beforeListen: deployOnStart
+      ? async (services) => {
+          const { deployProjectOnStart } = await import("./deploy-project.js");
+          await deployProjectOnStart(services, deployOnStart, log);
+        }
+      : undefined,
+  });
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     signals++;
@@ -36,8 +44,4 @@ export async function start(): Promise<void> {
   };
   process.on("SIGTERM", onSignal);
   process.on("SIGINT", onSignal);
-  if (config.deployOnStart) {
-    const { deployProjectOnStart } = await import("./deploy-project.js");
-    await deployProjectOnStart(daemon.services, config.deployOnStart, log);
-  }
 }

@@ -61,6 +61,8 @@ export const cronEntrySchema = v.pipe(
 const OPS = ["insert", "update", "delete"] as const;
 const retry = {
   max_attempts: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1, "max_attempts must be at least 1"))),
+  delay_ms: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0, "delay_ms must be at least 0"))),
+  max_delay_ms: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0, "max_delay_ms must be at least 0"))),
   backoff: v.optional(
     v.picklist(["exponential", "linear", "constant"], "backoff must be exponential, linear or constant"),
   ),

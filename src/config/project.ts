@@ -299,7 +299,6 @@ export function notDeployedYet(project: Project): string[] {
   for (const s of project.scripts) {
     const parts = [];
     if (s.crons.length) parts.push(plural(s.crons.length, "cron"));
-    if (s.triggers.length) parts.push(plural(s.triggers.length, "trigger"));
     if (parts.length) notes.push(`script ${s.name}: ${parts.join(", ")}`);
   }
   if (project.topics.length) notes.push(`topics: ${project.topics.map((t) => t.name).join(", ")}`);

@@ -39,13 +39,15 @@ const HEARTBEAT_MS = 15_000;
 const TAIL_BUFFER = 1000;
 
 export interface ExecutionRouteDeps {
+  /** Ends open tail streams when the process shuts down. */
+  shutdown: AbortController;
   apps: Apps;
   scripts: Scripts;
   queries: ExecutionQueries;
   tail: LiveTail;
 }
 
-export function executionRoutes({ apps, scripts, queries, tail }: ExecutionRouteDeps) {
+export function executionRoutes({ apps, scripts, queries, tail, shutdown }: ExecutionRouteDeps) {
   return new Hono<AdminEnv>()
     .get("/:app/executions", queryParams(listQuery), async (c) => {
       const p = principalOf(c);
@@ -77,10 +79,16 @@ export function executionRoutes({ apps, scripts, queries, tail }: ExecutionRoute
           queue.push(e);
           wake?.();
         });
-        stream.onAbort(() => {
+        const end = () => {
           unsubscribe();
           wake?.();
-        });
+        };
+        stream.onAbort(end);
+        const onShutdown = () => {
+          end();
+          void stream.close();
+        };
+        shutdown.signal.addEventListener("abort", onShutdown, { once: true });
         await stream.writeSSE({
           event: "ready",
           data: JSON.stringify({ app: app.slug, script: onlyName ?? null }),
@@ -89,7 +97,7 @@ export function executionRoutes({ apps, scripts, queries, tail }: ExecutionRoute
           void stream.write(": ping\n\n");
         }, HEARTBEAT_MS);
         try {
-          while (!stream.aborted) {
+          while (!stream.aborted && !stream.closed && !shutdown.signal.aborted) {
             const e = queue.shift();
             if (!e) {
               await new Promise<void>((r) => {
@@ -111,6 +119,7 @@ export function executionRoutes({ apps, scripts, queries, tail }: ExecutionRoute
         } finally {
           clearInterval(heartbeat);
           unsubscribe();
+          shutdown.signal.removeEventListener("abort", onShutdown);
         }
       });
     })

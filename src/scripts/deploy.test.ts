@@ -106,6 +106,57 @@ describe.each(testDbKinds())("deploy [%s]", (kind) => {
     expect((await owner.get("/apps/default/scripts/api/versions")).body.versions).toHaveLength(1);
   });
 
+  it("reconciles triggers with the scripts, idempotently", async () => {
+    const owner = await h.user("owner");
+    const handler = (triggers: unknown[]) => ({
+      scripts: [{ name: "audit", source: "export default { trigger() {} }", triggers }],
+    });
+    const first = await owner.post(
+      "/apps/default/deploy",
+      handler([
+        { kind: "kv", config: { collection: "orders*", ops: ["insert"] }, retry: { maxAttempts: 2 } },
+        { kind: "dead_letter", config: {} },
+      ]),
+    );
+    expect(
+      first.body.changes
+        .filter((c: { kind: string }) => c.kind === "trigger")
+        .map((c: { name: string }) => c.name),
+    ).toEqual(["kv orders*", "dead_letter *"]);
+    const listed = await owner.get("/apps/default/triggers");
+    expect(listed.body.triggers).toEqual([
+      expect.objectContaining({
+        kind: "kv",
+        config: { collection: "orders*", ops: ["insert"] },
+        retry: { maxAttempts: 2 },
+        runAs: owner.userId,
+      }),
+      expect.objectContaining({ kind: "dead_letter", config: { source: "*" } }),
+    ]);
+    const again = await owner.post(
+      "/apps/default/deploy",
+      handler([
+        { kind: "kv", config: { collection: "orders*", ops: ["insert"] }, retry: { maxAttempts: 2 } },
+        { kind: "dead_letter", config: {} },
+      ]),
+    );
+    expect(again.body.changes).toEqual([]);
+    const fewer = await owner.post("/apps/default/deploy", handler([{ kind: "dead_letter", config: {} }]));
+    expect(fewer.body.changes).toEqual([
+      expect.objectContaining({ action: "delete", kind: "trigger", name: "kv orders*" }),
+    ]);
+    const bad = await owner.post(
+      "/apps/default/deploy",
+      handler([{ kind: "kv", config: { collection: "a*b" } }]),
+    );
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.message).toContain("* only at the end");
+    const unknownKind = await owner.post("/apps/default/deploy", handler([{ kind: "sms" }]));
+    expect(unknownKind.status).toBe(400);
+    expect(unknownKind.body.error.message).toContain("kind must be one of");
+    expect((await owner.get("/apps/default/triggers")).body.triggers).toHaveLength(1);
+  });
+
   it("needs script.write on the app, and apps.create for a new app", async () => {
     const owner = await h.user("owner");
     await owner.post("/apps", { name: "Blog" });

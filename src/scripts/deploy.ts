@@ -15,7 +15,7 @@ import { lockAppRoutes, normalizeSpec, type RouteSpec, routeLabel, type UserRout
 
 export interface PlannedChange {
   action: "create" | "update" | "delete";
-  kind: "app" | "script" | "route" | "vars";
+  kind: "app" | "script" | "route" | "vars" | "trigger" | "cron" | "topic";
   name: string;
   detail?: string;
 }
@@ -27,6 +27,24 @@ export interface DeployResult {
 
 class DryRunRollback extends Error {}
 
+/**
+ * A part of the manifest another area owns (triggers, crons, topics…): it
+ * reconciles its own tables inside the deploy's transaction and reports its
+ * changes. Registered at composition time, so this area needs no import of it.
+ */
+export interface DeployStep {
+  reconcile(
+    tx: Tx,
+    appId: string,
+    manifest: DeployManifest,
+    scripts: Map<string, ScriptView>,
+    actorId: string | null,
+    changes: PlannedChange[],
+  ): Promise<void>;
+  /** The change-feed topics to publish after a deploy that changed something. */
+  topics: string[];
+}
+
 const routeKey = (r: RouteSpec) => JSON.stringify([r.methods, r.path, r.host, r.dispatch]);
 
 function sameJson(a: unknown, b: unknown): boolean {
@@ -37,6 +55,17 @@ function sameJson(a: unknown, b: unknown): boolean {
 }
 
 export class Deployer {
+  private readonly steps: DeployStep[] = [];
+
+  registerStep(step: DeployStep): void {
+    this.steps.push(step);
+  }
+
+  /** Change-feed topics that a deploy with changes must publish (those of the registered steps). */
+  get extraTopics(): string[] {
+    return this.steps.flatMap((s) => s.topics);
+  }
+
   constructor(
     private readonly db: Db,
     private readonly scripts: Scripts,
@@ -54,6 +83,7 @@ export class Deployer {
         for (const s of manifest.scripts)
           byName.set(s.name, await this.reconcileScript(tx, appId, s, actorId, changes));
         await this.reconcileRoutes(tx, appId, manifest, byName, changes);
+        for (const step of this.steps) await step.reconcile(tx, appId, manifest, byName, actorId, changes);
         if (manifest.dryRun) throw new DryRunRollback();
       });
     } catch (err) {

@@ -208,6 +208,7 @@ export function scriptRoutes({ apps, scripts, routes, deployer, changes }: Scrip
         if (!result.dryRun && result.changes.length > 0) {
           changes.publish({ topic: "apps", appId: app.id });
           changes.publish({ topic: "routes", appId: app.id });
+          for (const topic of deployer.extraTopics) changes.publish({ topic, appId: app.id });
         }
         const list = created
           ? [{ action: "create" as const, kind: "app" as const, name: app.slug }, ...result.changes]

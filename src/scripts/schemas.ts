@@ -102,6 +102,17 @@ export const deployBody = v.strictObject({
         isolation: v.optional(isolationSchema, "none"),
         limits: v.optional(limitsSchema, {}),
         routes: v.optional(v.array(routeSpecSchema), []),
+        /** Event triggers of this script; each kind's config is checked by the events area's deploy step. */
+        triggers: v.optional(
+          v.array(
+            v.strictObject({
+              kind: v.pipe(v.string(), v.minLength(1, "triggers: kind is required")),
+              config: v.optional(v.record(v.string(), v.unknown()), {}),
+              retry: v.optional(v.record(v.string(), v.unknown()), {}),
+            }),
+          ),
+          [],
+        ),
       }),
     ),
     v.check((s) => new Set(s.map((x) => x.name)).size === s.length, "scripts: each name may appear once"),

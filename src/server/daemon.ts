@@ -21,7 +21,16 @@ export interface RunningDaemon {
   stop(reason?: string): Promise<void>;
 }
 
-export async function startDaemon(config: DaemonConfig, log: Logger): Promise<RunningDaemon> {
+export interface StartOptions {
+  /** Runs after the services exist and before the port opens (e.g. deploy on start), so the first request sees its result. */
+  beforeListen?: (services: Services) => Promise<void>;
+}
+
+export async function startDaemon(
+  config: DaemonConfig,
+  log: Logger,
+  opts: StartOptions = {},
+): Promise<RunningDaemon> {
   const t0 = performance.now();
   const database = await openDatabase(
     config.database.kind === "postgres"
@@ -66,6 +75,7 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Ru
 
   await services.changes.start();
   await services.sandbox.warm();
+  await opts.beforeListen?.(services);
   const background = new BackgroundLoops(services);
   const app = createHttpApp(services);
   const server: ServerType = await new Promise((resolve, reject) => {
@@ -82,6 +92,8 @@ export async function startDaemon(config: DaemonConfig, log: Logger): Promise<Ru
   const stop = (reason = "stop") => {
     stopping ??= (async () => {
       log.info({ reason }, "shutting down: no new connections, finishing requests in flight");
+      // Long-lived streams (tail, realtime) end now; they would otherwise hold the shutdown to its timeout.
+      services.shutdown.abort();
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => {
           log.warn(

@@ -24,6 +24,9 @@ import type { Services } from "./services.js";
 import { setupPage } from "./setup-page.js";
 
 const ADMIN_BODY_LIMIT = 1024 * 1024;
+/** A deploy carries every script of an app (each up to 5 MiB). */
+const CODE_BODY_LIMIT = 32 * 1024 * 1024;
+const CODE_UPLOAD = /\/(deploy|scripts|versions)$/;
 
 function clientAddress(c: AdminContext, trustProxy: boolean): string {
   if (trustProxy) {
@@ -46,18 +49,16 @@ export function createHttpApp(services: Services): Hono<AdminEnv> {
 
   const invoke = invokeRoutes(services);
   const admin = new Hono<AdminEnv>()
-    .use(
-      bodyLimit({
-        maxSize: ADMIN_BODY_LIMIT,
+    .use(async (c, next) => {
+      // Code uploads (deploys, new versions) may be large; everything else stays small.
+      const max = CODE_UPLOAD.test(c.req.path) ? CODE_BODY_LIMIT : ADMIN_BODY_LIMIT;
+      return bodyLimit({
+        maxSize: max,
         onError: () => {
-          throw new PicloudError(
-            413,
-            "payload_too_large",
-            `request body is larger than ${ADMIN_BODY_LIMIT} bytes`,
-          );
+          throw new PicloudError(413, "payload_too_large", `request body is larger than ${max} bytes`);
         },
-      }),
-    )
+      })(c, next);
+    })
     .use(crossOriginGuard(options.publicUrl))
     .use(authenticate(services))
     .route("/auth", sessionRoutes({ ...services, secureCookies }))

@@ -27,6 +27,7 @@ import { ChangeFeed } from "../db/change-feed.js";
 import type { Database } from "../db/client.js";
 import { AsyncHttp } from "../events/async-http.js";
 import { DeadLetters } from "../events/dead-letters.js";
+import { triggersDeployStep } from "../events/deploy-triggers.js";
 import { Dispatcher } from "../events/dispatcher.js";
 import { EventFanout } from "../events/fanout.js";
 import { OutboxSignal } from "../events/outbox.js";
@@ -59,6 +60,8 @@ export interface Services {
   readonly database: Database;
   readonly log: Logger;
   readonly options: ServiceOptions;
+  /** Aborted when the process shuts down: long-lived streams end on it. */
+  readonly shutdown: AbortController;
   readonly changes: ChangeFeed;
   readonly users: AdminUsers;
   readonly sessions: AdminSessions;
@@ -134,6 +137,9 @@ export function createServices(database: Database, options: ServiceOptions, log:
     onFinished: (trigger, status, ms) => metrics.executionFinished(trigger, status, ms),
     log,
   });
+  const triggers = new Triggers(db);
+  const deployer = new Deployer(db, scripts, routes);
+  deployer.registerStep(triggersDeployStep(triggers));
   const dispatcher = new Dispatcher({
     db,
     executor,
@@ -149,6 +155,7 @@ export function createServices(database: Database, options: ServiceOptions, log:
     database,
     log,
     options,
+    shutdown: new AbortController(),
     changes,
     users,
     sessions,
@@ -160,7 +167,7 @@ export function createServices(database: Database, options: ServiceOptions, log:
     members: new AppMembers(db),
     scripts,
     routes,
-    deployer: new Deployer(db, scripts, routes),
+    deployer,
     sandbox,
     bindings,
     executor,
@@ -169,7 +176,7 @@ export function createServices(database: Database, options: ServiceOptions, log:
     executions: new ExecutionQueries(db),
     tail,
     metrics,
-    triggers: new Triggers(db),
+    triggers,
     triggerIndex,
     outboxSignal,
     fanout,

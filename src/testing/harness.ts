@@ -152,6 +152,7 @@ export function useHarness(
     await testDb.reset();
   });
   afterAll(async () => {
+    services?.shutdown.abort();
     await services?.dispatcher.stop(2000);
     await services?.recorder.flush();
     services?.sandbox.dispose();
