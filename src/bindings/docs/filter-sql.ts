@@ -81,14 +81,50 @@ function isIn(path: readonly string[], values: readonly Json[], useIndex: boolea
 
 const COMPARE = { gt: sql`>`, gte: sql`>=`, lt: sql`<`, lte: sql`<=` } as const;
 
+type NumericBound = Extract<FilterNode, { kind: "cmp" }> & { value: number };
+
+/**
+ * The parts of an AND. Numeric bounds on one field with both a lower and an
+ * upper bound become one condition without a type check: jsonb orders null,
+ * strings (and a top-level []) below every number and booleans, arrays and
+ * objects above, so only numbers lie between two numeric bounds. This reads
+ * the field once per bound instead of twice.
+ */
+function conjuncts(children: readonly FilterNode[]): SQL[] {
+  const bounds = new Map<string, NumericBound[]>();
+  const rest: SQL[] = [];
+  for (const child of children) {
+    if (child.kind === "cmp" && typeof child.value === "number") {
+      const key = JSON.stringify(child.path);
+      bounds.set(key, [...(bounds.get(key) ?? []), child as NumericBound]);
+    } else {
+      rest.push(filterToSql(child));
+    }
+  }
+  const merged: SQL[] = [];
+  for (const group of bounds.values()) {
+    const lower = group.some((b) => b.op === "gt" || b.op === "gte");
+    const upper = group.some((b) => b.op === "lt" || b.op === "lte");
+    if (!lower || !upper) {
+      merged.push(...group.map(filterToSql));
+      continue;
+    }
+    const x = fieldExpr(group[0]!.path);
+    const tests = group.map((b) => sql`${x} ${COMPARE[b.op]} ${jsonParam(b.value)}`);
+    merged.push(sql`coalesce(${sql.join(tests, sql` and `)}, false)`);
+  }
+  return [...merged, ...rest];
+}
+
 /** The filter as a boolean SQL expression that is never NULL. */
 export function filterToSql(node: FilterNode): SQL {
   switch (node.kind) {
     case "true":
       return sql`true`;
     case "and":
+      return sql`(${sql.join(conjuncts(node.children), sql` and `)})`;
     case "or":
-      return sql`(${sql.join(node.children.map(filterToSql), node.kind === "and" ? sql` and ` : sql` or `)})`;
+      return sql`(${sql.join(node.children.map(filterToSql), sql` or `)})`;
     case "not":
       return sql`not (${filterToSql(node.child)})`;
     case "eq":

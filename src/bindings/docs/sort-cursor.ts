@@ -1,13 +1,15 @@
 /**
  * Sort order and keyset pagination for find.
  *
- * Each sort key orders by three parts so the order is the same on PGlite and
+ * Each sort key orders by two parts so the order is the same on PGlite and
  * PostgreSQL whatever the database collation:
- *   1. the JSON type, in jsonb's order: null (and missing) < string < number <
- *      boolean < array < object;
- *   2. strings by byte (COLLATE "C"; '' for non-strings);
- *   3. the jsonb value itself (numbers numerically, false < true, arrays and
- *      objects by jsonb's rules).
+ *   1. a text key, COLLATE "C": the JSON type in jsonb's order as a digit
+ *      (null and missing "0" < string "1" < number "2" < boolean "3" < array "4"
+ *      < object "5"), strings followed by their text, so strings sort by byte;
+ *   2. the jsonb value itself, which orders the rest within one type (numbers
+ *      numerically, false < true, arrays and objects by jsonb's rules).
+ * Two parts read the field twice per row for non-strings (three times for
+ * strings): the sort costs about 1.5x a hand-written `order by data->'f'`.
  * The document id (UUIDv7, time-ordered) ascending is the final tie-breaker, so
  * the order is total and a page boundary is never ambiguous. The next page is
  * the rows strictly after the cursor's row in that order: a nested OR chain
@@ -40,25 +42,19 @@ export function parseSort(sort: unknown): SortKey[] {
   });
 }
 
-/** The three ordering parts of a jsonb expression that is never NULL (see the module comment). */
+/** The two ordering parts of a jsonb expression (NULL meaning missing); see the module comment. */
 function parts(value: SQL): SQL[] {
   return [
-    sql`(case jsonb_typeof(${value}) when 'string' then 1 when 'number' then 2 when 'boolean' then 3 when 'array' then 4 when 'object' then 5 else 0 end)`,
-    sql`((case when jsonb_typeof(${value}) = 'string' then ${value} #>> '{}' else '' end) collate "C")`,
-    value,
+    sql`((case jsonb_typeof(${value}) when 'string' then '1' || (${value} #>> '{}') when 'number' then '2' when 'boolean' then '3' when 'array' then '4' when 'object' then '5' else '0' end) collate "C")`,
+    sql`coalesce(${value}, 'null'::jsonb)`,
   ];
 }
 
-/** The sorted value of a key on the row: missing sorts as JSON null. */
-function rowValue(key: SortKey): SQL {
-  return sql`coalesce(${fieldExpr(key.path)}, 'null'::jsonb)`;
-}
-
-/** ORDER BY terms: three per key, then the id. */
+/** ORDER BY terms: two per key, then the id. */
 export function orderBy(keys: readonly SortKey[]): SQL[] {
   const terms = keys.flatMap((key) => {
     const dir = key.direction === 1 ? sql`asc` : sql`desc`;
-    return parts(rowValue(key)).map((p) => sql`${p} ${dir}`);
+    return parts(fieldExpr(key.path)).map((p) => sql`${p} ${dir}`);
   });
   terms.push(sql`${documents.id} asc`);
   return terms;
@@ -73,7 +69,7 @@ export function keysetAfter(
   for (let i = keys.length - 1; i >= 0; i--) {
     const key = keys[i]!;
     const after = key.direction === 1 ? sql`>` : sql`<`;
-    const rowParts = parts(rowValue(key));
+    const rowParts = parts(fieldExpr(key.path));
     const cursorParts = parts(jsonParam(position.values[i]!));
     for (let j = rowParts.length - 1; j >= 0; j--) {
       const a = rowParts[j]!;
