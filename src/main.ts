@@ -52,6 +52,14 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
     run: async (...a) => (await import("./cli/api-key-commands.js")).apiKeys(...a),
     help: "api-keys mint <name> --scope … | ls | rm <id>",
   },
+  triggers: {
+    run: async (...a) => (await import("./cli/trigger-commands.js")).triggersCommand(...a),
+    help: "triggers ls | add <script> --kind kv|docs|dead_letter … | rm <id> | enable <id> | disable <id>",
+  },
+  "dead-letters": {
+    run: async (...a) => (await import("./cli/dead-letter-commands.js")).deadLettersCommand(...a),
+    help: "dead-letters ls [--all] | show <id> | replay <id> | resolve <id> [--reason …]",
+  },
 };
 
 function usage(): string {

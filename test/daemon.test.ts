@@ -110,11 +110,49 @@ describe.each(testDbKinds())("the daemon as a user runs it [%s]", (kind) => {
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('409 an app with slug "shop" already exists');
 
+    const token2 = (
+      await runCli(["api-keys", "mint", "events", "--scope", "script:write", "--scope", "app:admin"], env)
+    ).stdout.trim();
     const rm = await runCli(["api-keys", "rm", keys[1].id], env);
     expect(rm.code).toBe(0);
     const revoked = await runCli(["apps", "ls"], { ...env, PICLOUD_TOKEN: token });
     expect(revoked.code).toBe(1);
     expect(revoked.stderr).toContain("401");
+
+    // Events commands: add a trigger to a deployed script, list it, list (no) dead letters.
+    await runCli(["apps", "create", "Events", "--slug", "events"], env);
+    const deployed = await fetch(`${daemon!.url}/api/v1/admin/apps/events/deploy`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${token2}` },
+      body: JSON.stringify({ scripts: [{ name: "audit", source: "export default { trigger() {} }" }] }),
+    });
+    expect(deployed.status).toBe(200);
+    const added = await runCli(
+      [
+        "triggers",
+        "add",
+        "audit",
+        "--kind",
+        "kv",
+        "--collection",
+        "orders*",
+        "--ops",
+        "insert,update",
+        "--app",
+        "events",
+      ],
+      env,
+    );
+    expect(added.stdout).toMatch(
+      /^Added kv trigger [0-9a-f-]+ → audit \(collection=orders\* ops=insert,update\)/,
+    );
+    const triggers = JSON.parse(
+      (await runCli(["triggers", "ls", "--app", "events", "-o", "json"], env)).stdout,
+    );
+    expect(triggers).toEqual([expect.objectContaining({ kind: "kv", scriptName: "audit", enabled: true })]);
+    const dls = await runCli(["dead-letters", "ls", "--app", "events"], env);
+    expect(dls.stdout.trim()).toBe("(none)");
+    expect(dls.stderr).toContain("0 unresolved");
 
     expect((await runCli(["logout"], env)).stdout).toContain("Logged out");
     const after = await runCli(["whoami"], env);

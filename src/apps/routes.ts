@@ -50,6 +50,8 @@ export interface AppRouteDeps {
   domains: AppDomains;
   members: AppMembers;
   changes: ChangeFeed;
+  /** Unresolved dead letters per app (the dashboard's badges); supplied by the events area. */
+  unresolvedDeadLetters: (appIds: string[]) => Promise<Map<string, number>>;
 }
 
 function memberId(raw: string): string {
@@ -57,9 +59,13 @@ function memberId(raw: string): string {
   return raw;
 }
 
-export function appRoutes({ apps, domains, members, changes }: AppRouteDeps) {
+export function appRoutes({ apps, domains, members, changes, unresolvedDeadLetters }: AppRouteDeps) {
   return new Hono<AdminEnv>()
-    .get("/", async (c) => c.json({ apps: await apps.listFor(principalOf(c)) }))
+    .get("/", async (c) => {
+      const list = await apps.listFor(principalOf(c));
+      const counts = await unresolvedDeadLetters(list.map((a) => a.id));
+      return c.json({ apps: list.map((a) => ({ ...a, unresolvedDeadLetters: counts.get(a.id) ?? 0 })) });
+    })
     .post("/", jsonBody(createBody), async (c) => {
       const p = principalOf(c);
       assertCan(p, "apps.create");
@@ -69,7 +75,9 @@ export function appRoutes({ apps, domains, members, changes }: AppRouteDeps) {
       return c.json({ app: { ...app, role: "app_admin" } }, 201);
     })
     .get("/:app", async (c) => {
-      return c.json({ app: appWithRole(await apps.load(principalOf(c), c.req.param("app"))) });
+      const app = appWithRole(await apps.load(principalOf(c), c.req.param("app")));
+      const counts = await unresolvedDeadLetters([app.id]);
+      return c.json({ app: { ...app, unresolvedDeadLetters: counts.get(app.id) ?? 0 } });
     })
     .patch("/:app", jsonBody(patchBody), async (c) => {
       const p = principalOf(c);

@@ -158,6 +158,8 @@ describe.each(testDbKinds())("event delivery [%s]", (kind) => {
     await expect
       .poll(async () => (await owner.get("/apps/default/dead-letters")).body.unresolved, { timeout: 10_000 })
       .toBe(2);
+    const apps = (await owner.get("/apps")).body.apps;
+    expect(apps.find((x: { slug: string }) => x.slug === "default").unresolvedDeadLetters).toBe(2);
     const [a, b] = (await owner.get("/apps/default/dead-letters")).body.items;
     await h.runScript(
       owner,

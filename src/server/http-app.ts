@@ -67,7 +67,10 @@ export function createHttpApp(services: Services): Hono<AdminEnv> {
       "/api-keys",
       apiKeyRoutes({ apiKeys: services.apiKeys, resolveApp: (p, ref) => services.apps.load(p, ref) }),
     )
-    .route("/apps", appRoutes(services))
+    .route(
+      "/apps",
+      appRoutes({ ...services, unresolvedDeadLetters: (ids) => services.deadLetters.unresolvedCounts(ids) }),
+    )
     .route("/apps", scriptRoutes(services))
     .route("/apps", executionRoutes({ ...services, queries: services.executions }))
     .route("/apps", invoke.byApp)

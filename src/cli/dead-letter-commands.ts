@@ -1,0 +1,82 @@
+/** `picloud dead-letters ls | show <id> | replay <id> | resolve <id> [--reason …]`. */
+import { parseArgs } from "node:util";
+import type { CliEnv } from "../config/cli.js";
+import { adminClient, CliError } from "./api-client.js";
+import { appPath, resolveApp } from "./app-option.js";
+import { type CliIo, parseOutputFormat, printList, printObject } from "./output.js";
+
+interface DeadLetter {
+  id: string;
+  eventId: string;
+  source: string;
+  attempts: number;
+  lastError: string | null;
+  createdAt: string;
+  resolution: string | null;
+  payload: unknown;
+}
+
+export const DEAD_LETTERS_USAGE =
+  "usage: picloud dead-letters ls [--all | --resolved] | show <id> | replay <id> | resolve <id> [--reason text]  [--app <slug>] [--output json]";
+
+export async function deadLettersCommand(args: string[], env: CliEnv, io: CliIo): Promise<void> {
+  const [sub, ...rest] = args;
+  const { values, positionals } = parseArgs({
+    args: rest,
+    allowPositionals: true,
+    options: {
+      app: { type: "string", short: "a" },
+      output: { type: "string", short: "o" },
+      all: { type: "boolean" },
+      resolved: { type: "boolean" },
+      reason: { type: "string" },
+      limit: { type: "string" },
+    },
+  });
+  const format = parseOutputFormat(values.output);
+  const client = adminClient(env);
+  const base = `${appPath(resolveApp(values.app))}/dead-letters`;
+  const id = () => {
+    if (!positionals[0]) throw new CliError(DEAD_LETTERS_USAGE, 2);
+    return encodeURIComponent(positionals[0]);
+  };
+  switch (sub) {
+    case undefined:
+    case "ls":
+    case "list": {
+      const status = values.all ? "all" : values.resolved ? "resolved" : "unresolved";
+      const res = await client.request<{ items: DeadLetter[]; unresolved: number }>(
+        "GET",
+        `${base}?status=${status}&limit=${encodeURIComponent(values.limit ?? "50")}`,
+      );
+      const rows = res.items.map((d) => ({
+        ...d,
+        error: (d.lastError ?? "").slice(0, 60),
+        state: d.resolution ?? "unresolved",
+      }));
+      printList(io, format, rows, ["id", "source", "attempts", "createdAt", "state", "error"], res);
+      if (format === "table") io.err(`${res.unresolved} unresolved`);
+      return;
+    }
+    case "show": {
+      const { deadLetter } = await client.request<{ deadLetter: DeadLetter }>("GET", `${base}/${id()}`);
+      printObject(io, format, { ...deadLetter });
+      return;
+    }
+    case "replay": {
+      const res = await client.request<{ eventId: string }>("POST", `${base}/${id()}/replay`);
+      io.out(`Replayed dead letter ${positionals[0]} as event ${res.eventId}`);
+      return;
+    }
+    case "resolve": {
+      await client.request("POST", `${base}/${id()}/resolve`, {
+        resolution: "ignored",
+        ...(values.reason ? { reason: values.reason } : {}),
+      });
+      io.out(`Resolved dead letter ${positionals[0]} (ignored)`);
+      return;
+    }
+    default:
+      throw new CliError(DEAD_LETTERS_USAGE, 2);
+  }
+}
