@@ -12,8 +12,7 @@
  * strings): the sort costs about 1.5x a hand-written `order by data->'f'`.
  * The document id (UUIDv7, time-ordered) ascending is the final tie-breaker, so
  * the order is total and a page boundary is never ambiguous. The next page is
- * the rows strictly after the cursor's row in that order: a nested OR chain
- * `a > c or (a = c and (…))`, with the comparison flipped for descending keys.
+ * the rows strictly after the cursor's row in that order (keyset pagination).
  */
 import { type SQL, sql } from "drizzle-orm";
 import { FILTER_LIMITS, FilterError, quote } from "./filter-error.js";
@@ -60,22 +59,28 @@ export function orderBy(keys: readonly SortKey[]): SQL[] {
   return terms;
 }
 
-/** Rows strictly after the cursor position (values of the sort keys, then id) in the sort order. */
+/**
+ * Rows strictly after the cursor position (sort values, then id) in the sort
+ * order, as one row comparison `(l1, l2, …, id) > (r1, r2, …, $id)`. A
+ * descending part swaps its two sides, which turns "row < cursor" into the
+ * same ">" the other parts use. PostgreSQL compares a row left to right and
+ * stops at the first unequal pair, so later parts are only computed on ties.
+ * No part is ever NULL, so the comparison is never unknown.
+ */
 export function keysetAfter(
   keys: readonly SortKey[],
   position: { values: readonly Json[]; id: string },
 ): SQL {
-  let condition = sql`${documents.id} > ${position.id}::text::uuid`;
-  for (let i = keys.length - 1; i >= 0; i--) {
-    const key = keys[i]!;
-    const after = key.direction === 1 ? sql`>` : sql`<`;
+  const left: SQL[] = [];
+  const right: SQL[] = [];
+  keys.forEach((key, i) => {
     const rowParts = parts(fieldExpr(key.path));
     const cursorParts = parts(jsonParam(position.values[i]!));
-    for (let j = rowParts.length - 1; j >= 0; j--) {
-      const a = rowParts[j]!;
-      const c = cursorParts[j]!;
-      condition = sql`(${a} ${after} ${c} or (${a} = ${c} and ${condition}))`;
-    }
-  }
-  return condition;
+    const [l, r] = key.direction === 1 ? [rowParts, cursorParts] : [cursorParts, rowParts];
+    left.push(...l);
+    right.push(...r);
+  });
+  left.push(sql`${documents.id}`);
+  right.push(sql`${position.id}::text::uuid`);
+  return sql`(${sql.join(left, sql`, `)}) > (${sql.join(right, sql`, `)})`;
 }
