@@ -159,6 +159,15 @@ describe.each(testDbKinds())("filter results [%s]", (kind) => {
     expect(docs.filter((d) => matches(d.data, filter as Doc)).length).toBe(expected.length);
   });
 
+  it("reads array-index segments as PostgreSQL does (sign, leading blanks)", async () => {
+    const ids = (filter: unknown) => matchingIds(testDb.database.db, appId, filter);
+    expect(await ids({ "items. 0.k": 1 })).toEqual(await ids({ "items.0.k": 1 }));
+    expect(await ids({ "items.+1.k": 2 })).toEqual(await ids({ "items.1.k": 2 }));
+    expect(await ids({ "items.-3.k": 3 })).toEqual(await ids({ "items.0.k": 3 }));
+    expect(await ids({ "items.0 .k": { $exists: true } })).toEqual([]);
+    expect((await ids({ "items.1.k": 2 })).length).toBe(1);
+  });
+
   it("finds the documents a reader expects for a few spelled-out filters", async () => {
     const byS = async (filter: unknown) => {
       const ids = await matchingIds(testDb.database.db, appId, filter);

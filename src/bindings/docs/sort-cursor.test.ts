@@ -67,6 +67,11 @@ describe.each(testDbKinds())("sort and cursor paging [%s]", (kind) => {
     for (const size of PAGE_SIZES) expect(await pageThrough(sort, size)).toEqual(expected);
   });
 
+  it("builds cursors that read array-index segments as PostgreSQL does", async () => {
+    const expected = sortDocs(docs, { "items.1.k": -1, "items.0.k": 1 }).map((d) => d.id);
+    expect(await pageThrough({ "items.+1.k": -1, "items. 0.k": 1 }, 2)).toEqual(expected);
+  });
+
   it("pages a filtered find", async () => {
     const filter = { $or: [{ n: { $gte: 2 } }, { status: { $ne: "active" } }] };
     const sort: Sort = { status: 1, n: -1 };
