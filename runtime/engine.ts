@@ -22,8 +22,10 @@ import {
 } from "quickjs-emscripten-core";
 import type { SandboxLogger } from "./execution-types.js";
 
-/** Retired-but-unfreed memory after which a busy generation is replaced. */
+/** Retired-but-unfreed memory after which a busy generation is replaced (at most half the heap cap). */
 const GRAVEYARD_LIMIT_BYTES = 256 * 1024 * 1024;
+/** A generation whose heap passed this share of the cap is replaced as soon as it holds any buried runtime. */
+const HEAP_HIGH_WATER = 0.75;
 const PAGE = 65_536;
 const WasmRuntimeError = (globalThis as { WebAssembly?: { RuntimeError?: new () => Error } }).WebAssembly
   ?.RuntimeError;
@@ -120,13 +122,19 @@ export class Generation {
     readonly id: number,
     readonly module: QuickJSWASMModule,
     private readonly logger: SandboxLogger | undefined,
+    private readonly maxHeapBytes: number,
   ) {
     this.probe = new MallocProbe(module);
   }
 
-  /** Too much unfreeable memory, or aborted: new work should go to a fresh module. */
+  /** Too much unfreeable memory, the heap near its cap, or aborted: new work should go to a fresh module. */
   get retiring(): boolean {
-    return this.dead || this.#graveyardBytes > GRAVEYARD_LIMIT_BYTES;
+    if (this.dead) return true;
+    if (this.#graveyard.length === 0) return false;
+    return (
+      this.#graveyardBytes > Math.min(GRAVEYARD_LIMIT_BYTES, this.maxHeapBytes / 2) ||
+      this.wasmBytes > this.maxHeapBytes * HEAP_HIGH_WATER
+    );
   }
 
   get wasmBytes(): number {
@@ -215,7 +223,7 @@ export class Engine {
           newVariant(base, { wasmMemory: wasmMemory as never }),
         );
         guardHostMalloc(module);
-        generation = new Generation(this.#nextId++, module, this.logger);
+        generation = new Generation(this.#nextId++, module, this.logger, pages * PAGE);
         this.#current = generation;
         return generation;
       } finally {

@@ -26,7 +26,9 @@ import { LogBuffer } from "./log-buffer.js";
 import { LOG_LEVELS } from "./ops.js";
 
 export interface Release {
-  /** May serve another execution (its runtime, or for isolation = "script" the context itself). */
+  /** The runtime may serve another execution (no limit hit, nothing left pending). */
+  healthy: boolean;
+  /** For isolation = "script": the context itself may serve another execution. */
   reusable: boolean;
   /** The module aborted: touch nothing. */
   crashed: boolean;
@@ -55,8 +57,6 @@ export interface ExecutionHost {
 const MAX_STACK_BYTES = 192 * 1024;
 const MIN_STACK_BYTES = 64 * 1024;
 const MAX_TIMERS = 10_000;
-/** An execution that grew the WebAssembly heap by more than this does not hand its runtime on. */
-const REUSE_GROWTH_BYTES = 4 * 1024 * 1024;
 const MAX_ERROR_TEXT = 8 * 1024;
 /** Headroom granted while reading an error after an out-of-memory, so the read itself can allocate. */
 const DESCRIBE_HEADROOM = 1024 * 1024;
@@ -131,7 +131,7 @@ export class Execution implements ExecutionOps, RunningExecution {
   async #start(): Promise<void> {
     const context = await this.host.acquire(this.job);
     if (this.#done) {
-      this.host.release(context, this.job, { reusable: true, crashed: false, abandon: false });
+      this.host.release(context, this.job, { healthy: true, reusable: true, crashed: false, abandon: false });
       return;
     }
     this.#context = context;
@@ -435,9 +435,7 @@ export class Execution implements ExecutionOps, RunningExecution {
     slot.deadline = 0;
     slot.unlimitMemory();
     const fragile = this.#fragile || slot.memoryExceeded;
-    // A script that made the heap grow leaves that much garbage in its runtime: start over.
-    const growth = slot.ownGrowth;
-    slot.lastUsage = Math.max(slot.lastUsage, growth);
+    slot.lastUsage = Math.max(slot.lastUsage, slot.ownGrowth);
     let healthy = !this.#crashed && !this.#limitHit && !fragile && !slot.interrupted;
     if (!this.#crashed) {
       try {
@@ -453,10 +451,8 @@ export class Execution implements ExecutionOps, RunningExecution {
       }
     }
     this.#run = this.#nsPromise = this.#ns = null;
-    const scriptReusable = healthy && this.#outcome?.status === "ok" && !this.#late;
-    let reusable = healthy && growth <= REUSE_GROWTH_BYTES;
+    let reusable = healthy && context.ns !== null && this.#outcome?.status === "ok" && !this.#late;
     if (context.ns !== null) {
-      reusable = scriptReusable;
       if (reusable) {
         try {
           context.end();
@@ -466,7 +462,7 @@ export class Execution implements ExecutionOps, RunningExecution {
       }
     }
     try {
-      this.host.release(context, this.job, { reusable, crashed: this.#crashed, abandon: fragile });
+      this.host.release(context, this.job, { healthy, reusable, crashed: this.#crashed, abandon: fragile });
     } catch (error) {
       this.host.logger?.error(
         { executionId: this.job.executionId, err: String(error) },

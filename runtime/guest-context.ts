@@ -71,7 +71,10 @@ export class RuntimeSlot implements HeapGrowthGuard {
     }
     if (this.memoryExceeded) return true;
     if (this.memoryLimit > 0) {
-      if (this.heapGrew || performance.now() - this.#lastCheck > Math.max(MEMORY_CHECK_MS, this.#lastCost * 20))
+      if (
+        this.heapGrew ||
+        performance.now() - this.#lastCheck > Math.max(MEMORY_CHECK_MS, this.#lastCost * 20)
+      )
         return this.checkMemory();
     }
     return false;
@@ -96,7 +99,9 @@ export class RuntimeSlot implements HeapGrowthGuard {
   allowHeap(newBytes: number): boolean {
     if (this.memoryLimit === 0) return true;
     if (this.ownGrowth + (newBytes - this.#enterHeap) <= this.#growthAllowance) return true;
-    this.memoryExceeded = true;
+    // Emscripten retries with less over-allocation, so a refusal is not yet a failure: if the
+    // allocation does fail, QuickJS throws "out of memory"; either way, measure at the next check.
+    this.#checkedGrowth = -1;
     return false;
   }
 
@@ -164,6 +169,21 @@ export class RuntimeSlot implements HeapGrowthGuard {
     } finally {
       usage.dispose();
     }
+  }
+
+  /**
+   * What this runtime holds, for graveyard accounting: measured when it is healthy, otherwise
+   * (after a memory or stack limit, where touching it is risky) the most it may have used.
+   */
+  estimateBytes(healthy: boolean): number {
+    if (healthy) {
+      try {
+        return this.measure();
+      } catch {
+        // fall through to the estimate
+      }
+    }
+    return Math.max(this.lastUsage, this.ownGrowth, this.generation.preparedUsage, this.memoryLimit);
   }
 
   /** QuickJS's allocation counter (8 bytes per live block), for a rough reuse check. */

@@ -22,6 +22,10 @@ const MAX_SLOT_USES = 5_000;
  * collected, or leaks) is replaced rather than reused. QuickJS counts 8 per block (MallocProbe).
  */
 const SLOT_RECYCLE_COUNT_BYTES = 2 * 1024 * 1024;
+/** After an execution that grew the heap by this much, its runtime is measured before reuse. */
+const REUSE_GROWTH_BYTES = 4 * 1024 * 1024;
+/** …and replaced if it still holds more than this (uncollected garbage). */
+const SLOT_RECYCLE_BYTES = 8 * 1024 * 1024;
 const DEFAULT_RECYCLE_AFTER = 1_000;
 
 export interface SandboxHostOptions {
@@ -64,6 +68,7 @@ class ContextPool implements ExecutionHost {
   readonly #idle: RuntimeSlot[] = [];
   readonly #scripts = new Map<string, GuestContext[]>();
   #scriptCount = 0;
+  #generation: Generation | undefined;
   #prelude: PreludeBundle | undefined;
   #preparing = false;
   readonly #dispatch: Dispatch;
@@ -102,6 +107,7 @@ class ContextPool implements ExecutionHost {
 
   async acquire(job: ExecutionJob): Promise<GuestContext> {
     const [generation, prelude] = await this.#ready();
+    if (generation !== this.#generation) this.#purge(generation);
     if (job.script.isolation === "script") {
       const list = this.#scripts.get(job.script.versionId);
       while (list && list.length > 0) {
@@ -124,7 +130,7 @@ class ContextPool implements ExecutionHost {
     } catch (error) {
       generation.active--;
       if (isWasmFailure(error)) generation.markDead(error);
-      else generation.bury(slot.runtime, slot.lastUsage);
+      else generation.bury(slot.runtime, slot.estimateBytes(false));
       throw error;
     }
   }
@@ -141,6 +147,18 @@ class ContextPool implements ExecutionHost {
       }
     }
     return context;
+  }
+
+  /** A new module took over: drop every pooled runtime of the old ones, so their memory can go. */
+  #purge(generation: Generation): void {
+    this.#generation = generation;
+    for (const slot of this.#idle.splice(0)) if (slot.generation === generation) this.#idle.push(slot);
+    for (const [versionId, contexts] of this.#scripts) {
+      const kept = contexts.filter((context) => context.slot.generation === generation);
+      this.#scriptCount -= contexts.length - kept.length;
+      if (kept.length > 0) this.#scripts.set(versionId, kept);
+      else this.#scripts.delete(versionId);
+    }
   }
 
   #takeSlot(generation: Generation): RuntimeSlot {
@@ -165,7 +183,7 @@ class ContextPool implements ExecutionHost {
         if (isWasmFailure(error)) generation.markDead(error);
         return;
       }
-      generation.bury(slot.runtime, Math.max(slot.lastUsage, slot.mallocSize()));
+      generation.bury(slot.runtime, slot.estimateBytes(false));
       generation.collect();
       return;
     }
@@ -177,8 +195,9 @@ class ContextPool implements ExecutionHost {
         return;
       }
     }
+    // A reused context that failed is dropped; its runtime is as healthy as after a fresh one.
     context.dispose();
-    this.#recycleSlot(slot, how.reusable || context.ns !== null);
+    this.#recycleSlot(slot, how.healthy);
   }
 
   #keepScript(context: GuestContext): void {
@@ -189,7 +208,7 @@ class ContextPool implements ExecutionHost {
     this.#scripts.set(versionId, list);
     this.#scriptCount++;
     // Least recently used versions go first when too many contexts are kept.
-    while (this.#scriptCount > this.maxIdle * 2) {
+    while (this.#scriptCount > Math.max(16, this.maxIdle * 4)) {
       const [oldest, contexts] = this.#scripts.entries().next().value as [string, GuestContext[]];
       const victim = contexts.shift()!;
       if (contexts.length === 0) this.#scripts.delete(oldest);
@@ -217,12 +236,13 @@ class ContextPool implements ExecutionHost {
       !generation.retiring &&
       slot.uses < MAX_SLOT_USES &&
       slot.mallocSize() < SLOT_RECYCLE_COUNT_BYTES &&
+      (slot.ownGrowth <= REUSE_GROWTH_BYTES || slot.estimateBytes(true) <= SLOT_RECYCLE_BYTES) &&
       !slot.runtime.hasPendingJob() &&
-      this.#idle.length < this.maxIdle
+      this.#idle.length < this.maxIdle * 2
     ) {
       this.#idle.push(slot);
       this.#schedulePrepare();
-    } else generation.bury(slot.runtime, Math.max(slot.lastUsage, slot.mallocSize()));
+    } else generation.bury(slot.runtime, slot.estimateBytes(healthy));
     generation.collect();
   }
 
@@ -232,7 +252,7 @@ class ContextPool implements ExecutionHost {
     try {
       slot.prepared?.dispose();
       slot.prepared = null;
-      generation.bury(slot.runtime, slot.lastUsage);
+      generation.bury(slot.runtime, slot.estimateBytes(true));
       generation.collect();
     } catch (error) {
       if (isWasmFailure(error)) generation.markDead(error);
