@@ -9,7 +9,7 @@
  *   2. the jsonb value itself, which orders the rest within one type (numbers
  *      numerically, false < true, arrays and objects by jsonb's rules).
  * Two parts read the field twice per row for non-strings (three times for
- * strings): the sort costs about 1.5x a hand-written `order by data->'f'`.
+ * strings): a sort costs 1.4-2x a hand-written `order by data->'f'` (bench/RESULTS.md).
  * The document id (UUIDv7, time-ordered) ascending is the final tie-breaker, so
  * the order is total and a page boundary is never ambiguous. The next page is
  * the rows strictly after the cursor's row in that order (keyset pagination).
