@@ -131,6 +131,8 @@ const CASES: Array<[string, unknown, (d: Doc) => boolean]> = [
       valueAt(d, "tags") === undefined,
   ],
   ["path through a non-object is missing", { "s.x": null }, () => true],
+  ["a __proto__ key is data", { "__proto__.polluted": true }, equals("__proto__.polluted", true)],
+  ["inherited names are missing", { constructor: null, toString: { $exists: false } }, () => true],
   ["path through a string with $exists", { "items.k": { $exists: true } }, () => false],
 ];
 

@@ -144,6 +144,7 @@ export function fixtureDocs(): Array<Record<string, unknown> | string> {
     { items: "not array", s: "items string" },
     { tags: ["a", "b"], author: { name: "Ann", age: 31 }, s: "ann 31" },
     { tags: ["a", "b"], author: { name: "Ann" }, s: "ann no age" },
+    '{"__proto__": {"polluted": true}, "s": "proto key"}',
     {},
   ];
   // Generated rows: repeated values so sorts have ties and pages cut through them.
