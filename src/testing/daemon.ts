@@ -96,7 +96,13 @@ export async function startDaemonProcess(
       check();
     });
 
-  const ready = JSON.parse(await waitForLog(/"PiCloud is ready"/, 60_000)) as { port: number };
+  let ready: { port: number };
+  try {
+    ready = JSON.parse(await waitForLog(/"PiCloud is ready"/, 60_000)) as { port: number };
+  } catch (err) {
+    child.kill("SIGKILL"); // never leave a half-started daemon behind
+    throw err;
+  }
   return {
     url: `http://127.0.0.1:${ready.port}`,
     port: ready.port,
@@ -107,7 +113,10 @@ export async function startDaemonProcess(
     waitForLog,
     async stop(signal = "SIGTERM") {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      // A daemon that does not finish its graceful shutdown in time is killed: tests never leak processes.
+      const force = setTimeout(() => child.kill("SIGKILL"), 20_000);
       const code = await exited;
+      clearTimeout(force);
       if (!opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
       return code;
     },
