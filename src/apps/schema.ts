@@ -12,6 +12,11 @@ export const apps = pgTable("apps", {
   name: text("name").notNull(),
   /** Plain variables (`[vars]` of picloud.toml) handed to scripts as env.NAME. */
   vars: jsonb("vars").$type<Record<string, string>>().notNull().default({}),
+  /**
+   * Hosts, addresses and CIDRs this app's scripts may fetch although the SSRF
+   * guard refuses them otherwise (a NAS on the LAN). Set by instance admins.
+   */
+  fetchAllow: text("fetch_allow").array().notNull().default(sql`'{}'::text[]`),
   createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
   updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
 });

@@ -54,6 +54,12 @@ export const scriptVersions = pgTable(
     source: text("source").notNull(),
     /** SHA-256 of the source: a deploy of identical code makes no new version. */
     sourceHash: text("source_hash").notNull(),
+    /**
+     * The module versions this version imports, resolved (transitively) when it
+     * was created: module name → script version id. Pinned, so editing a module
+     * changes a handler only when the handler is deployed again.
+     */
+    modules: jsonb("modules").$type<Record<string, string>>().notNull().default({}),
     createdBy: uuid("created_by"),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
   },
