@@ -24,6 +24,7 @@ import { type Bridge, HostBridge } from "./host-bridge.js";
 import { type ExecutionOps, GuestFacingError } from "./host-ops.js";
 import { LogBuffer } from "./log-buffer.js";
 import { LOG_LEVELS } from "./ops.js";
+import { globalsFor } from "./prelude-globals.js";
 
 export interface Release {
   /** The runtime may serve another execution (no limit hit, nothing left pending). */
@@ -150,7 +151,7 @@ export class Execution implements ExecutionOps, RunningExecution {
     slot.runtime.setMaxStackSize(
       Math.min(MAX_STACK_BYTES, Math.max(MIN_STACK_BYTES, Math.floor(this.job.limits.stackBytes))),
     );
-    context.begin(this.token);
+    context.begin(this.token, globalsFor(this.job.script, this.job.bindings));
     if (reused) this.#callRun(context.ns!);
     else this.#evaluate(context);
     this.#pump();

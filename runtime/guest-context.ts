@@ -228,7 +228,21 @@ export class GuestContext {
       const core = vm.unwrapResult(vm.callFunction(boot, vm.undefined, host));
       handles.push(core);
       exports = ["run", "fire", "end", "begin"].map((name) => vm.getProp(core, name));
-      for (const name of preload) vm.unwrapResult(vm.evalCode(`void ${name}`, "picloud:preload")).dispose();
+      if (preload.length > 0) {
+        const begin = exports[3]!;
+        const zero = vm.newNumber(0);
+        const spec = vm.newString(preload.join(";"));
+        try {
+          vm.unwrapResult(vm.callFunction(begin, vm.undefined, zero, spec)).dispose();
+        } finally {
+          zero.dispose();
+          spec.dispose();
+        }
+        for (const group of preload) {
+          const first = group.split(":")[1]!.split(",")[0]!;
+          vm.unwrapResult(vm.evalCode(`void ${first}`, "picloud:preload")).dispose();
+        }
+      }
     } catch (error) {
       for (const handle of [...handles, ...exports]) if (handle.alive) handle.dispose();
       vm.dispose();
@@ -290,12 +304,16 @@ export class GuestContext {
     }
   }
 
-  /** Tells the guest which execution's token its host calls carry from now on. */
-  begin(token: number): void {
+  /**
+   * Tells the guest which execution's token its host calls carry from now on, and which
+   * globals ("piece:Name,…;…") its script names, to define lazily.
+   */
+  begin(token: number, globals: string): void {
     const vm = this.vm;
     const handle = vm.newNumber(token);
+    const spec = vm.newString(globals);
     try {
-      const result = vm.callFunction(this.#begin, vm.undefined, handle);
+      const result = vm.callFunction(this.#begin, vm.undefined, handle, spec);
       if (result.error) {
         result.error.dispose();
         throw new Error("prelude begin() failed");
@@ -303,6 +321,7 @@ export class GuestContext {
       result.value.dispose();
     } finally {
       handle.dispose();
+      spec.dispose();
     }
   }
 

@@ -13,8 +13,8 @@ import { type Dispatch, GuestContext, RuntimeSlot } from "./guest-context.js";
 import { dispatch, GuestFacingError } from "./host-ops.js";
 import { loadPrelude, type PreludeBundle } from "./prelude-source.js";
 
-/** Globals booted into every prepared context: the fetch piece is what nearly every execution uses. */
-const PRELOAD = ["Response"];
+/** Pieces booted into every prepared context ("piece:Global,…"): nearly every execution uses fetch's. */
+const PRELOAD = ["fetch:Headers,Request,Response"];
 /** A runtime serves at most this many executions before it is replaced. */
 const MAX_SLOT_USES = 5_000;
 /**

@@ -1,10 +1,11 @@
 /**
- * The Body mixin shared by Request and Response: extracting a body from
- * BodyInit and consuming it once (text/json/arrayBuffer/bytes/formData/blob).
- * Strings stay strings until someone needs bytes, so a text body crosses to
- * the host without a UTF-8 round trip in the guest.
+ * The Body mixin shared by Request and Response (part of the fetch-body
+ * piece): extracting a body from BodyInit and consuming it once (text, json,
+ * arrayBuffer, bytes, formData, blob). Strings stay strings until someone needs
+ * bytes, so a text body crosses to the host without a UTF-8 round trip.
  */
 import { Op } from "../ops.js";
+import { bodyState, TEXT_PLAIN } from "./fetch-state.js";
 import type { Bytes, Internals } from "./internals.js";
 import type { BlobPiece, BodySource, BodyState, StreamsPiece, UrlPiece } from "./piece-types.js";
 
@@ -13,8 +14,6 @@ let I: Internals;
 export function bindBody(internals: Internals): void {
   I = internals;
 }
-
-export const TEXT_PLAIN = "text/plain;charset=UTF-8";
 
 export function utf8(text: string): Bytes {
   return new Uint8Array(I.host(Op.Utf8Encode, ...I.toHost(text)) as ArrayBuffer);
@@ -92,64 +91,50 @@ export function cloneBody(state: BodyState): BodyState {
   return { src, used: false };
 }
 
-interface HasBody {
+interface HasHeaders {
   readonly headers: { get(name: string): string | null };
 }
 
-/** Installs the Body mixin methods on a prototype; `body(x)` returns x's BodyState or throws. */
-export function installBodyMethods(proto: object, body: (self: unknown) => BodyState): void {
-  const methods: Record<string, (this: unknown) => Promise<unknown>> = {
-    async arrayBuffer() {
-      const bytes = await bytesOf(body(this));
-      return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
-        ? bytes.buffer
-        : bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
-    },
-    async bytes() {
-      const bytes = await bytesOf(body(this));
-      return new Uint8Array(bytes);
-    },
-    text() {
-      return textOf(body(this));
-    },
-    async json() {
-      return JSON.parse(await textOf(body(this)));
-    },
-    async blob() {
-      const bytes = await bytesOf(body(this));
-      const type = (this as HasBody).headers.get("content-type") ?? "";
-      return I.load<BlobPiece>("blob").newBlob(bytes, type);
-    },
-    async formData() {
-      const type = (this as HasBody).headers.get("content-type") ?? "";
-      const essence = type.split(";")[0]!.trim().toLowerCase();
-      const blob = I.load<BlobPiece>("blob");
-      if (essence === "multipart/form-data") return blob.parseMultipart(await bytesOf(body(this)), type);
-      if (essence === "application/x-www-form-urlencoded") {
-        const params = new (I.g.URLSearchParams as new (s: string) => Iterable<[string, string]>)(
-          await textOf(body(this)),
-        );
-        return blob.formDataFromPairs([...params]);
-      }
-      throw new TypeError(`Could not parse content as FormData (content-type: "${type}")`);
-    },
-  };
-  for (const name of Object.keys(methods)) I.define(proto, name, methods[name]);
-  Object.defineProperty(proto, "bodyUsed", {
-    configurable: true,
-    enumerable: true,
-    get(this: unknown) {
-      return body(this).used;
-    },
-  });
-  Object.defineProperty(proto, "body", {
-    configurable: true,
-    enumerable: true,
-    get(this: unknown) {
-      const state = body(this);
-      if (state.src === null) return null;
-      if (state.stream === undefined) state.stream = I.load<StreamsPiece>("streams").fromBody(state);
-      return state.stream;
-    },
-  });
+/** The Body mixin's methods and `body` getter, to install on both prototypes. */
+export const bodyMethods: Record<string, (this: unknown) => Promise<unknown>> = {
+  async arrayBuffer() {
+    const bytes = await bytesOf(bodyState(this));
+    return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
+      ? bytes.buffer
+      : bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+  },
+  async bytes() {
+    return new Uint8Array(await bytesOf(bodyState(this)));
+  },
+  text() {
+    return textOf(bodyState(this));
+  },
+  async json() {
+    return JSON.parse(await textOf(bodyState(this)));
+  },
+  async blob() {
+    const bytes = await bytesOf(bodyState(this));
+    return I.load<BlobPiece>("blob").newBlob(bytes, (this as HasHeaders).headers.get("content-type") ?? "");
+  },
+  async formData() {
+    const type = (this as HasHeaders).headers.get("content-type") ?? "";
+    const essence = type.split(";")[0]!.trim().toLowerCase();
+    const blob = I.load<BlobPiece>("blob");
+    if (essence === "multipart/form-data") return blob.parseMultipart(await bytesOf(bodyState(this)), type);
+    if (essence === "application/x-www-form-urlencoded") {
+      I.load("url");
+      const params = new (I.g.URLSearchParams as new (s: string) => Iterable<[string, string]>)(
+        await textOf(bodyState(this)),
+      );
+      return blob.formDataFromPairs([...params]);
+    }
+    throw new TypeError(`Could not parse content as FormData (content-type: "${type}")`);
+  },
+};
+
+export function bodyStream(self: unknown): object | null {
+  const state = bodyState(self);
+  if (state.src === null) return null;
+  if (state.stream === undefined) state.stream = I.load<StreamsPiece>("streams").fromBody(state);
+  return state.stream;
 }

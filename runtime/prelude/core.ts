@@ -8,14 +8,6 @@
 import { Op } from "../ops.js";
 import type { CoreExports, Host, Internals, PieceName } from "./internals.js";
 
-/** piece:Global,Global;… — a string is cheaper to compile than nested array literals. */
-const LAZY_GLOBALS =
-  "fetch:Headers,Request,Response;url:URL,URLSearchParams;encoding:TextEncoder,TextDecoder,atob,btoa;" +
-  "crypto:crypto,Crypto,CryptoKey,SubtleCrypto;clone:structuredClone;" +
-  "events:Event,EventTarget,AbortController,AbortSignal,DOMException;blob:Blob,File,FormData;" +
-  "streams:ReadableStream,ReadableStreamDefaultReader;outbound:fetch;console:console;" +
-  "timers:setTimeout,clearTimeout,setInterval,clearInterval,queueMicrotask,performance,navigator";
-
 /** Array methods whose native loop runs to `length` without polling the interrupt handler. */
 const ARRAY_LOOPS =
   "concat,copyWithin,every,fill,filter,flat,flatMap,forEach,includes,indexOf,join,lastIndexOf,map,reduce," +
@@ -88,6 +80,7 @@ export default function boot(host: Host): CoreExports {
     token: () => token,
     define,
     domError(message, name) {
+      load("events");
       const DOMException = g.DOMException as new (m: string, n: string) => Error;
       return new DOMException(message, name);
     },
@@ -150,24 +143,29 @@ export default function boot(host: Host): CoreExports {
     );
   }
 
-  for (const group of LAZY_GLOBALS.split(";")) {
-    const [piece, names] = group.split(":") as [PieceName, string];
-    for (const name of names.split(",")) {
-      Object.defineProperty(g, name, {
-        configurable: true,
-        enumerable: false,
-        get() {
-          load(piece);
-          const desc = Object.getOwnPropertyDescriptor(g, name);
-          if (!desc || desc.get) throw new Error(`prelude: ${name} was not installed`);
-          return desc.value;
-        },
-        set(value) {
-          define(g, name, value);
-        },
-      });
+  /** Lazy getters for the globals named in `spec` ("piece:Name,Name;…") that are not defined yet. */
+  const expose = (spec: string): void => {
+    if (!spec) return;
+    for (const group of spec.split(";")) {
+      const [piece, names] = group.split(":") as [PieceName, string];
+      for (const name of names.split(",")) {
+        if (Object.hasOwn(g, name)) continue;
+        Object.defineProperty(g, name, {
+          configurable: true,
+          enumerable: false,
+          get() {
+            load(piece);
+            const desc = Object.getOwnPropertyDescriptor(g, name);
+            if (!desc || desc.get) throw new Error(`prelude: ${name} was not installed`);
+            return desc.value;
+          },
+          set(value) {
+            define(g, name, value);
+          },
+        });
+      }
     }
-  }
+  };
 
   const makeEnv = (m: Meta): Record<string, unknown> => {
     const env: Record<string, unknown> = {};
@@ -255,8 +253,9 @@ export default function boot(host: Host): CoreExports {
 
   return {
     run,
-    begin(t) {
+    begin(t, spec) {
       token = t;
+      expose(spec);
     },
     fire(id) {
       const callback = I.timers.get(id);

@@ -23,8 +23,8 @@ export function headerValue(value: unknown): string {
   return text;
 }
 
-const LIST = Symbol("headers");
-const GUARD = Symbol("guard");
+const LIST = Symbol.for("picloud.headers");
+const GUARD = Symbol.for("picloud.guard");
 
 interface HeadersState {
   [LIST]: HeaderList;

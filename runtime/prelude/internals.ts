@@ -11,6 +11,7 @@ export type Host = (op: Op, ...args: unknown[]) => unknown;
 
 export type PieceName =
   | "fetch"
+  | "fetch-body"
   | "url"
   | "encoding"
   | "crypto"
@@ -67,8 +68,11 @@ export interface CoreExports {
   ): Promise<void>;
   /** Fires timer `id`. */
   fire(id: number): void;
-  /** Sets the token of the execution about to run (before its script is evaluated). */
-  begin(token: number): void;
+  /**
+   * Sets the token of the execution about to run (before its script is evaluated) and defines
+   * lazy getters for the globals its script names ("piece:Name,Name;…").
+   */
+  begin(token: number, globals: string): void;
   /** Forgets per-execution state (reused contexts). */
   end(): void;
 }

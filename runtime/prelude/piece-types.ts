@@ -18,10 +18,27 @@ export interface FetchPiece {
   requestFromHost(r: [string, string, string[]], body: ArrayBuffer | undefined): unknown;
   respond(result: unknown, maxBytes: number): Promise<void>;
   responseFromHost(parts: [number, string, string, string, boolean], body: ArrayBuffer | undefined): unknown;
+  /** The classes, as the piece defined them (a script may replace the globals). */
+  Request: new (
+    input: unknown,
+    init?: unknown,
+  ) => object;
+  Response: new (body?: unknown, init?: unknown) => object;
+  Headers: new (init?: unknown) => { has(name: string): boolean; append(name: string, value: string): void };
+  headerList(headers: unknown): [string, string][];
+  headersFromList(list: [string, string][], guard: "none" | "immutable"): object;
+}
+
+/** The lazily loaded half of the fetch API: body methods, statics, full Request init. */
+export interface FetchBodyPiece {
+  /** A RequestState for `new Request(input, init)`. */
+  initRequest(input: unknown, init: unknown): import("./fetch-state.js").RequestState;
+  /** BodyInit → [source, default Content-Type]. */
+  extractBody(init: unknown): [BodySource, string | null];
+  /** The bytes of a body source (blob, stream, string…), at most `maxBytes` for streams. */
+  sourceBytes(src: BodySource, maxBytes: number): Promise<Bytes>;
   /** [method, url, headersJson, body, redirect, signal] of a Request, body fully read. */
   toHost(request: unknown): Promise<[string, string, string, ArrayBuffer | null, string, unknown]>;
-  newRequest(input: unknown, init: unknown): unknown;
-  bytesOf(state: BodyState): Promise<Bytes>;
 }
 
 export interface UrlPiece {

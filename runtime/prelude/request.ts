@@ -1,136 +1,46 @@
 /**
- * Request (Fetch standard §6.4), as scripts receive it and build it for
- * outbound fetch(). Incoming requests are built from host data without
- * re-validating what the host already checked.
+ * Request (Fetch standard §6.4): the class and its getters. Incoming requests
+ * are built from host data without re-validating what the host checked; a
+ * script's own `new Request(input, init)` is handled by the fetch-body piece,
+ * loaded on first use, as are the body methods.
  */
 
-import { cloneBody, extractBody, installBodyMethods } from "./body.js";
-import { Headers, headerList, headersFromList, setGuard } from "./headers.js";
+import { RAW, REQUEST, type RequestState, requestState } from "./fetch-state.js";
+import type { Headers } from "./headers.js";
+import { headersFromList } from "./headers.js";
 import type { Internals } from "./internals.js";
-import type { BodyState, EventsPiece, UrlPiece } from "./piece-types.js";
+import type { EventsPiece, FetchBodyPiece } from "./piece-types.js";
 
 let I: Internals;
 
-const STATE = Symbol("request");
-/** Passed as `input` by the runtime itself to build a Request from trusted parts. */
-const RAW = Symbol("raw");
-
-interface RequestState {
-  method: string;
-  url: string;
-  headers: Headers;
-  body: BodyState;
-  redirect: "follow" | "manual" | "error";
-  signal: object | null;
-}
-
-/** The standard upper-cases only these; others (including "patch") keep their case. */
-const NORMALIZED_METHODS = ["DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"];
-const FORBIDDEN_METHODS = ["CONNECT", "TRACE", "TRACK"];
-const METHOD_TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-
-function normalizeMethod(method: unknown): string {
-  const text = String(method);
-  if (!METHOD_TOKEN.test(text)) throw new TypeError(`Invalid request method "${text}"`);
-  const upper = text.toUpperCase();
-  if (FORBIDDEN_METHODS.includes(upper)) throw new TypeError(`Request method "${text}" is forbidden`);
-  return NORMALIZED_METHODS.includes(upper) ? upper : text;
-}
-
-function state(self: unknown): RequestState {
-  const s =
-    self !== null && typeof self === "object" ? (self as { [STATE]?: RequestState })[STATE] : undefined;
-  if (!s) throw new TypeError("Illegal invocation: not a Request");
-  return s;
-}
-
 export class Request {
-  declare [STATE]: RequestState;
+  declare [REQUEST]: RequestState;
 
-  constructor(input: unknown, init?: Record<string, unknown>) {
-    if (input === RAW) {
-      this[STATE] = init as unknown as RequestState;
-      return;
-    }
-    const options: Record<string, unknown> = init ?? {};
-    let s: RequestState;
-    if (input !== null && typeof input === "object" && STATE in input) {
-      const from = state(input);
-      s = {
-        method: from.method,
-        url: from.url,
-        headers: new Headers(from.headers),
-        body: { src: null, used: false },
-        redirect: from.redirect,
-        signal: from.signal,
-      };
-      if (options.body === undefined && from.body.src !== null) {
-        if (from.body.used)
-          throw new TypeError("Cannot construct a Request with a body that was already used");
-        s.body = { src: from.body.src, used: false };
-        from.body.used = true;
-      }
-    } else {
-      const href = I.load<UrlPiece>("url").href(String(input));
-      if (href === null) throw new TypeError(`Invalid URL: "${String(input)}"`);
-      s = {
-        method: "GET",
-        url: href,
-        headers: new Headers(),
-        body: { src: null, used: false },
-        redirect: "follow",
-        signal: null,
-      };
-    }
-    if (options.method !== undefined) s.method = normalizeMethod(options.method);
-    if (options.headers !== undefined) s.headers = new Headers(options.headers);
-    if (options.redirect !== undefined) {
-      const redirect = String(options.redirect);
-      if (redirect !== "follow" && redirect !== "manual" && redirect !== "error")
-        throw new TypeError(`Invalid redirect mode "${redirect}"`);
-      s.redirect = redirect;
-    }
-    if (options.signal !== undefined) {
-      if (options.signal !== null && !I.peek<EventsPiece>("events")?.isSignal(options.signal))
-        throw new TypeError("Request signal must be an AbortSignal");
-      s.signal = options.signal as object | null;
-    }
-    if (options.body !== undefined && options.body !== null) {
-      if (s.method === "GET" || s.method === "HEAD")
-        throw new TypeError(`Request with ${s.method} method cannot have a body`);
-      const [src, type] = extractBody(options.body);
-      s.body = { src, used: false };
-      if (type !== null && !s.headers.has("content-type")) s.headers.append("content-type", type);
-    }
-    this[STATE] = s;
+  constructor(input: unknown, init?: unknown) {
+    this[REQUEST] =
+      input === RAW ? (init as RequestState) : I.load<FetchBodyPiece>("fetch-body").initRequest(input, init);
   }
 
   get method(): string {
-    return state(this).method;
+    return requestState(this).method;
   }
 
   get url(): string {
-    return state(this).url;
+    return requestState(this).url;
   }
 
   get headers(): Headers {
-    return state(this).headers;
+    return requestState(this).headers;
   }
 
   get redirect(): string {
-    return state(this).redirect;
+    return requestState(this).redirect;
   }
 
   get signal(): object {
-    const s = state(this);
+    const s = requestState(this);
     if (s.signal === null) s.signal = I.load<EventsPiece>("events").controlled()[0];
     return s.signal;
-  }
-
-  clone(): Request {
-    const s = state(this);
-    const copy: RequestState = { ...s, headers: new Headers(s.headers), body: cloneBody(s.body) };
-    return new Request(RAW, copy as unknown as Record<string, unknown>);
   }
 
   get [Symbol.toStringTag](): string {
@@ -138,24 +48,28 @@ export class Request {
   }
 }
 
+/** Getters that always answer the same for a server-side Request. */
+const CONSTANTS: Record<string, unknown> = {
+  cache: "default",
+  credentials: "same-origin",
+  destination: "",
+  integrity: "",
+  keepalive: false,
+  mode: "cors",
+  referrer: "about:client",
+  referrerPolicy: "",
+  duplex: "half",
+};
+
 export function bindRequest(internals: Internals): void {
   I = internals;
-  const proto = Request.prototype;
-  installBodyMethods(proto, (self) => state(self).body);
-  const constants: Record<string, unknown> = {
-    cache: "default",
-    credentials: "same-origin",
-    destination: "",
-    integrity: "",
-    keepalive: false,
-    mode: "cors",
-    referrer: "about:client",
-    referrerPolicy: "",
-    duplex: "half",
-  };
-  for (const name of Object.keys(constants)) {
-    const value = constants[name];
-    Object.defineProperty(proto, name, { configurable: true, enumerable: true, get: () => value });
+  for (const name of Object.keys(CONSTANTS)) {
+    const value = CONSTANTS[name];
+    Object.defineProperty(Request.prototype, name, {
+      configurable: true,
+      enumerable: true,
+      get: () => value,
+    });
   }
 }
 
@@ -172,15 +86,5 @@ export function requestFromHost(r: [string, string, string[]], body: ArrayBuffer
     redirect: "follow",
     signal: null,
   };
-  return new Request(RAW, s as unknown as Record<string, unknown>);
+  return new Request(RAW, s);
 }
-
-export function requestState(request: unknown): RequestState {
-  return state(request);
-}
-
-export function isRequest(value: unknown): value is Request {
-  return value !== null && typeof value === "object" && STATE in value;
-}
-
-export { headerList, setGuard };

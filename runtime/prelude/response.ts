@@ -1,48 +1,25 @@
 /**
- * Response (Fetch standard §6.5) and its trip to the host: respond() turns the
- * script's return value into one Op.Respond call (status, headers, body), or
- * Op.Invalid when it is not a usable Response.
+ * Response (Fetch standard §6.5): the class, its getters, and its trip to the
+ * host — respond() turns the fetch entry's result into one Op.Respond call, or
+ * Op.Invalid when it is not a usable Response. Statics, clone() and the body
+ * methods live in the fetch-body piece, loaded on first use.
  */
 import { Op } from "../ops.js";
-import { cloneBody, extractBody, installBodyMethods, sourceBytes } from "./body.js";
-import { Headers, headerList, headersFromList, setGuard } from "./headers.js";
+import { NULL_BODY, RAW, RESPONSE, type ResponseState, responseState, TEXT_PLAIN } from "./fetch-state.js";
+import { Headers, headerList, headersFromList } from "./headers.js";
 import type { Internals } from "./internals.js";
-import type { BodyState, UrlPiece } from "./piece-types.js";
+import type { FetchBodyPiece } from "./piece-types.js";
 
 let I: Internals;
 
-const STATE = Symbol("response");
-
-interface ResponseState {
-  status: number;
-  statusText: string;
-  headers: Headers;
-  body: BodyState;
-  type: "default" | "basic" | "error";
-  url: string;
-  redirected: boolean;
-}
-
-const NULL_BODY = [101, 103, 204, 205, 304];
-const REDIRECTS = [301, 302, 303, 307, 308];
 const REASON = /^[\t\x20-\x7E\x80-\xFF]*$/;
 
-function state(self: unknown): ResponseState {
-  const s =
-    self !== null && typeof self === "object" ? (self as { [STATE]?: ResponseState })[STATE] : undefined;
-  if (!s) throw new TypeError("Illegal invocation: not a Response");
-  return s;
-}
-
-/** Passed as `body` by the runtime itself to build a Response from trusted parts. */
-const RAW = Symbol("raw");
-
 export class Response {
-  declare [STATE]: ResponseState;
+  declare [RESPONSE]: ResponseState;
 
   constructor(body?: unknown, init?: unknown) {
     if (body === RAW) {
-      this[STATE] = init as ResponseState;
+      this[RESPONSE] = init as ResponseState;
       return;
     }
     const options = (init ?? {}) as Record<string, unknown>;
@@ -68,64 +45,19 @@ export class Response {
     if (body !== null && body !== undefined) {
       if (NULL_BODY.includes(status))
         throw new TypeError(`Response with status ${status} cannot have a body`);
-      const [src, type] = extractBody(body);
+      const [src, type] =
+        typeof body === "string"
+          ? [body, TEXT_PLAIN]
+          : I.load<FetchBodyPiece>("fetch-body").extractBody(body);
       s.body.src = src;
       if (type !== null && !headers.has("content-type")) headers.append("content-type", type);
     }
-    this[STATE] = s;
-  }
-
-  static json(data: unknown, init?: unknown): Response {
-    const text = JSON.stringify(data);
-    if (text === undefined) throw new TypeError("Response.json: data is not JSON-serializable");
-    const response = new Response(null, init);
-    const s = state(response);
-    if (NULL_BODY.includes(s.status))
-      throw new TypeError(`Response with status ${s.status} cannot have a body`);
-    s.body.src = text;
-    if (!s.headers.has("content-type")) s.headers.append("content-type", "application/json");
-    return response;
-  }
-
-  static redirect(url: unknown, status = 302): Response {
-    const href = I.load<UrlPiece>("url").href(String(url));
-    if (href === null) throw new TypeError(`Invalid URL: "${String(url)}"`);
-    if (!REDIRECTS.includes(status)) throw new RangeError(`Invalid redirect status ${status}`);
-    return new Response(RAW, {
-      status,
-      statusText: "",
-      headers: headersFromList([["location", href]], "immutable"),
-      body: { src: null, used: false },
-      type: "default",
-      url: "",
-      redirected: false,
-    });
-  }
-
-  static error(): Response {
-    return new Response(RAW, {
-      status: 0,
-      statusText: "",
-      headers: headersFromList([], "immutable"),
-      body: { src: null, used: false },
-      type: "error",
-      url: "",
-      redirected: false,
-    });
+    this[RESPONSE] = s;
   }
 
   get ok(): boolean {
-    const status = state(this).status;
+    const status = responseState(this).status;
     return status >= 200 && status <= 299;
-  }
-
-  clone(): Response {
-    const s = state(this);
-    const headers = headersFromList(
-      headerList(s.headers).map((pair) => [pair[0], pair[1]]),
-      "none",
-    );
-    return new Response(RAW, { ...s, headers, body: cloneBody(s.body) });
   }
 
   get [Symbol.toStringTag](): string {
@@ -135,14 +67,12 @@ export class Response {
 
 export function bindResponse(internals: Internals): void {
   I = internals;
-  const proto = Response.prototype;
-  installBodyMethods(proto, (self) => state(self).body);
   for (const name of ["status", "statusText", "headers", "type", "url", "redirected"] as const) {
-    Object.defineProperty(proto, name, {
+    Object.defineProperty(Response.prototype, name, {
       configurable: true,
       enumerable: true,
       get(this: unknown) {
-        return state(this)[name];
+        return responseState(this)[name];
       },
     });
   }
@@ -156,7 +86,7 @@ export function responseFromHost(
   const flat = JSON.parse(parts[2]) as string[];
   const list: [string, string][] = [];
   for (let i = 0; i < flat.length; i += 2) list.push([flat[i]!, flat[i + 1]!]);
-  return new Response(RAW, {
+  const s: ResponseState = {
     status: parts[0],
     statusText: parts[1],
     headers: headersFromList(list, "immutable"),
@@ -167,16 +97,17 @@ export function responseFromHost(
     type: "basic",
     url: parts[3],
     redirected: parts[4],
-  });
+  };
+  return new Response(RAW, s);
 }
 
 /** Sends the fetch entry's return value to the host. */
 export async function respond(result: unknown, maxBytes: number): Promise<void> {
-  if (!(result !== null && typeof result === "object" && STATE in result)) {
+  if (!(result !== null && typeof result === "object" && RESPONSE in result)) {
     I.host(Op.Invalid, `The fetch handler must return a Response, got ${I.describe(result)}`);
     return;
   }
-  const s = state(result);
+  const s = responseState(result);
   if (s.type === "error") {
     I.host(Op.Invalid, "The fetch handler returned Response.error()");
     return;
@@ -187,27 +118,31 @@ export async function respond(result: unknown, maxBytes: number): Promise<void> 
   }
   const flat: string[] = [];
   for (const [name, value] of headerList(s.headers)) flat.push(name, value);
+  const tooBig = `The response body exceeds the limit of ${maxBytes} bytes`;
   let body: string | ArrayBuffer | null = null;
   const src = s.body.src;
   if (typeof src === "string" && !src.includes("\0")) {
     if (src.length > maxBytes) {
-      I.host(Op.Invalid, `The response body exceeds the limit of ${maxBytes} bytes`);
+      I.host(Op.Invalid, tooBig);
       return;
     }
     body = src;
   } else if (src !== null) {
     let bytes: Uint8Array;
     try {
-      bytes = await sourceBytes(src, maxBytes);
+      bytes =
+        src instanceof Uint8Array
+          ? src
+          : await I.load<FetchBodyPiece>("fetch-body").sourceBytes(src, maxBytes);
     } catch (e) {
       if (e instanceof RangeError) {
-        I.host(Op.Invalid, `The response body exceeds the limit of ${maxBytes} bytes`);
+        I.host(Op.Invalid, tooBig);
         return;
       }
       throw e;
     }
     if (bytes.byteLength > maxBytes) {
-      I.host(Op.Invalid, `The response body exceeds the limit of ${maxBytes} bytes`);
+      I.host(Op.Invalid, tooBig);
       return;
     }
     body =
@@ -218,9 +153,3 @@ export async function respond(result: unknown, maxBytes: number): Promise<void> 
   s.body.used = src !== null;
   I.host(Op.Respond, s.status, s.statusText, JSON.stringify(flat), body);
 }
-
-export function isResponse(value: unknown): value is Response {
-  return value !== null && typeof value === "object" && STATE in value;
-}
-
-export { setGuard };

@@ -272,6 +272,7 @@ export default function install(I: Internals): EventsPiece {
       const delay = Number(ms);
       if (!Number.isFinite(delay) || delay < 0) throw new TypeError("AbortSignal.timeout: invalid delay");
       const signal = newSignal();
+      I.load("timers");
       (I.g.setTimeout as (cb: () => void, ms: number) => unknown)(
         () => abortSignal(signal, new DOMException("The operation timed out.", "TimeoutError")),
         delay,

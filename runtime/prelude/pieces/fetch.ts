@@ -1,15 +1,51 @@
-/** Piece "fetch": Headers, Request, Response. Preloaded into prepared contexts. */
-import { bindBody, bytesOf, sourceBytes } from "../body.js";
-import { Headers, headerList } from "../headers.js";
+/**
+ * Piece "fetch": Headers, Request, Response — the part every fetch execution
+ * needs (constructors, getters, the trip to the host), preloaded into prepared
+ * contexts. Body methods, clone(), the Response statics and `new Request(…)`
+ * are stubs here that load the fetch-body piece on first use: compiling code
+ * is what a fresh QuickJS context pays for, so rarely used code waits.
+ */
+import { bodyState } from "../fetch-state.js";
+import { Headers, headerList, headersFromList } from "../headers.js";
 import type { Internals } from "../internals.js";
 import type { FetchPiece } from "../piece-types.js";
-import { bindRequest, Request, requestFromHost, requestState } from "../request.js";
+import { bindRequest, Request, requestFromHost } from "../request.js";
 import { bindResponse, Response, respond, responseFromHost } from "../response.js";
 
+const BODY_METHODS = ["arrayBuffer", "bytes", "text", "json", "blob", "formData", "clone"];
+const STATICS = ["json", "redirect", "error"];
+
 export default function install(I: Internals): FetchPiece {
-  bindBody(I);
   bindRequest(I);
   bindResponse(I);
+  const more = () => I.load("fetch-body");
+  for (const proto of [Request.prototype, Response.prototype]) {
+    for (const name of BODY_METHODS)
+      I.define(proto, name, function (this: unknown, ...args: unknown[]) {
+        more();
+        return (proto as unknown as Record<string, (...a: unknown[]) => unknown>)[name]!.apply(this, args);
+      });
+    Object.defineProperty(proto, "bodyUsed", {
+      configurable: true,
+      enumerable: true,
+      get(this: unknown) {
+        return bodyState(this).used;
+      },
+    });
+    Object.defineProperty(proto, "body", {
+      configurable: true,
+      enumerable: true,
+      get(this: unknown) {
+        more();
+        return Object.getOwnPropertyDescriptor(proto, "body")!.get!.call(this);
+      },
+    });
+  }
+  for (const name of STATICS)
+    I.define(Response, name, (...args: unknown[]) => {
+      more();
+      return (Response as unknown as Record<string, (...a: unknown[]) => unknown>)[name]!(...args);
+    });
   I.define(I.g, "Headers", Headers);
   I.define(I.g, "Request", Request);
   I.define(I.g, "Response", Response);
@@ -17,23 +53,10 @@ export default function install(I: Internals): FetchPiece {
     requestFromHost,
     respond,
     responseFromHost,
-    bytesOf,
-    newRequest: (input, init) => new Request(input, init as Record<string, unknown> | undefined),
-    async toHost(request) {
-      const s = requestState(request);
-      if (s.body.used) throw new TypeError("Request body has already been used");
-      const src = s.body.src;
-      s.body.used = src !== null;
-      const bytes = src === null ? null : await sourceBytes(src);
-      const flat: string[] = [];
-      for (const [name, value] of headerList(s.headers)) flat.push(name, value);
-      const body =
-        bytes === null
-          ? null
-          : bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
-            ? bytes.buffer
-            : bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
-      return [s.method, s.url, JSON.stringify(flat), body, s.redirect, s.signal];
-    },
+    Request,
+    Response,
+    Headers,
+    headerList: (headers) => headerList(headers as Headers),
+    headersFromList,
   };
 }

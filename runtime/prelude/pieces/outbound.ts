@@ -6,17 +6,18 @@
 import { Op } from "../../ops.js";
 import { guestError } from "../guest-error.js";
 import type { Internals } from "../internals.js";
-import type { EventsPiece, FetchPiece } from "../piece-types.js";
+import type { EventsPiece, FetchBodyPiece, FetchPiece } from "../piece-types.js";
 
 type HostAnswer = [[number, string, string, string, boolean], ArrayBuffer | undefined];
 
 export default function install(I: Internals): object {
   const api = I.load<FetchPiece>("fetch");
+  const more = I.load<FetchBodyPiece>("fetch-body");
   let nextId = 1;
 
   async function fetch(input: unknown, init?: unknown): Promise<unknown> {
-    const request = api.newRequest(input, init);
-    const [method, url, headersJson, body, redirect, signal] = await api.toHost(request);
+    const request = new api.Request(input, init);
+    const [method, url, headersJson, body, redirect, signal] = await more.toHost(request);
     const events = signal ? I.load<EventsPiece>("events") : undefined;
     if (signal && events) {
       const [aborted, reason] = events.signalState(signal);

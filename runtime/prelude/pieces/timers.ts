@@ -44,9 +44,14 @@ export default function install(I: Internals): object {
   };
 
   const now = (): number => I.host(Op.Now) as number;
+  let origin: number | undefined;
   const performance = {
     now,
-    timeOrigin: Date.now() - now(),
+    /** When the execution started (performance.now() counts from there). */
+    get timeOrigin(): number {
+      origin ??= Date.now() - now();
+      return origin;
+    },
     toJSON() {
       return { timeOrigin: this.timeOrigin };
     },
