@@ -219,8 +219,10 @@ export class Engine {
             throw error;
           }
         };
+        // Emscripten prints aborts to stderr; markDead() reports them through the logger instead.
+        const quiet = { print: () => {}, printErr: () => {} };
         const module = await newQuickJSWASMModuleFromVariant(
-          newVariant(base, { wasmMemory: wasmMemory as never }),
+          newVariant(base, { wasmMemory: wasmMemory as never, emscriptenModule: quiet as never }),
         );
         guardHostMalloc(module);
         generation = new Generation(this.#nextId++, module, this.logger, pages * PAGE);

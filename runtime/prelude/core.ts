@@ -43,8 +43,14 @@ interface FetchPiece {
 }
 
 interface CodecPiece {
-  decode(json: string | undefined, binaries: ArrayBuffer[] | undefined): unknown;
-  call(token: number, binding: string, method: string, args: unknown[]): Promise<unknown>;
+  bindEnv(env: Record<string, unknown>, names: string[], token: number): void;
+  input(
+    entry: string,
+    scheduled: [string, number] | undefined,
+    json: string | undefined,
+    bins: ArrayBuffer[] | undefined,
+  ): unknown;
+  output(entry: string, result: unknown): void;
 }
 
 export default function boot(host: Host): CoreExports {
@@ -167,32 +173,6 @@ export default function boot(host: Host): CoreExports {
     }
   };
 
-  const makeEnv = (m: Meta): Record<string, unknown> => {
-    const env: Record<string, unknown> = {};
-    for (const key of Object.keys(m.v)) env[key] = m.v[key];
-    const t = m.t;
-    for (const name of m.b) {
-      Object.defineProperty(env, name, {
-        configurable: true,
-        enumerable: true,
-        get() {
-          const factory = host(Op.BindingFactory, name) as (call: unknown) => unknown;
-          const call = (method: string, ...args: unknown[]) =>
-            load<CodecPiece>("codec").call(t, name, String(method), args);
-          const binding = factory(call);
-          Object.defineProperty(env, name, {
-            value: binding,
-            enumerable: true,
-            configurable: true,
-            writable: true,
-          });
-          return binding;
-        },
-      });
-    }
-    return env;
-  };
-
   const run = async (
     metaJson: string,
     ns: unknown,
@@ -224,27 +204,20 @@ export default function boot(host: Host): CoreExports {
         depth: m.c[2],
         params: m.p,
       };
-      let input: unknown;
-      if (m.e === "fetch") input = load<FetchPiece>("fetch").requestFromHost(m.r!, body);
-      else if (m.e === "scheduled")
-        input = { cron: m.s![0], scheduledTime: m.s![1], type: "scheduled", noRetry() {} };
-      else input = load<CodecPiece>("codec").decode(m.i, bins);
+      const fetch = m.e === "fetch";
+      const env = Object.assign({}, m.v);
+      if (m.b.length > 0) load<CodecPiece>("codec").bindEnv(env, m.b, t);
+      const input = fetch
+        ? load<FetchPiece>("fetch").requestFromHost(m.r!, body)
+        : load<CodecPiece>("codec").input(m.e, m.s, m.i, bins);
       const result = await (fn as (a: unknown, b: unknown, c: unknown) => unknown).call(
         handler,
         input,
-        makeEnv(m),
+        env,
         ctx,
       );
-      if (m.e === "fetch") return await load<FetchPiece>("fetch").respond(result, m.m);
-      let json: string | undefined;
-      if (result !== undefined) {
-        try {
-          json = JSON.stringify(result);
-        } catch (e) {
-          I.log(3, `The ${m.e}() return value was ignored: it is not JSON-serializable (${failureText(e)})`);
-        }
-      }
-      host(Op.ReturnValue, json);
+      if (fetch) await load<FetchPiece>("fetch").respond(result, m.m);
+      else load<CodecPiece>("codec").output(m.e, result);
     } catch (e) {
       const [name, message, stack] = errorParts(e);
       host(Op.Fail, name, message, stack);

@@ -80,6 +80,17 @@ export interface EventsPiece {
 export interface CodecPiece {
   decode(json: string | undefined, binaries: ArrayBuffer[] | undefined): unknown;
   call(token: number, binding: string, method: string, args: unknown[]): Promise<unknown>;
+  /** Defines env.<name> for each binding, evaluating its guest source on first access. */
+  bindEnv(env: Record<string, unknown>, names: string[], token: number): void;
+  /** The input of a non-fetch entry. */
+  input(
+    entry: string,
+    scheduled: [string, number] | undefined,
+    json: string | undefined,
+    binaries: ArrayBuffer[] | undefined,
+  ): unknown;
+  /** Reports a non-fetch entry's return value (JSON) to the host. */
+  output(entry: string, result: unknown): void;
 }
 
 export interface InspectPiece {

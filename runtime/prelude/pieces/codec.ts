@@ -54,24 +54,63 @@ export default function install(I: Internals): CodecPiece {
     });
   };
 
+  const call = (token: number, binding: string, method: string, args: unknown[]): Promise<unknown> => {
+    let encoded: [string, ArrayBuffer[]];
+    try {
+      encoded = encode(args, `${binding}.${method}()`);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const pending = I.host(Op.BindingCall, token, binding, method, encoded[0], encoded[1]) as Promise<
+      [string | undefined, ArrayBuffer[]]
+    >;
+    return pending.then(
+      ([json, binaries]) => decode(json, binaries),
+      (reason) => {
+        throw guestError(reason);
+      },
+    );
+  };
+
   return {
     decode,
-    call(token, binding, method, args) {
-      let encoded: [string, ArrayBuffer[]];
-      try {
-        encoded = encode(args, `${binding}.${method}()`);
-      } catch (e) {
-        return Promise.reject(e);
+    call,
+    bindEnv(env, names, token) {
+      for (const name of names) {
+        Object.defineProperty(env, name, {
+          configurable: true,
+          enumerable: true,
+          get() {
+            const factory = I.host(Op.BindingFactory, name) as (call: unknown) => unknown;
+            const binding = factory((method: string, ...args: unknown[]) =>
+              call(token, name, String(method), args),
+            );
+            Object.defineProperty(env, name, {
+              value: binding,
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return binding;
+          },
+        });
       }
-      const pending = I.host(Op.BindingCall, token, binding, method, encoded[0], encoded[1]) as Promise<
-        [string | undefined, ArrayBuffer[]]
-      >;
-      return pending.then(
-        ([json, binaries]) => decode(json, binaries),
-        (reason) => {
-          throw guestError(reason);
-        },
-      );
+    },
+    input(entry, scheduled, json, binaries) {
+      if (entry === "scheduled")
+        return { cron: scheduled![0], scheduledTime: scheduled![1], type: "scheduled", noRetry() {} };
+      return decode(json, binaries);
+    },
+    output(entry, result) {
+      let json: string | undefined;
+      if (result !== undefined) {
+        try {
+          json = JSON.stringify(result);
+        } catch (e) {
+          I.log(3, `The ${entry}() return value was ignored: it is not JSON-serializable (${I.describe(e)})`);
+        }
+      }
+      I.host(Op.ReturnValue, json);
     },
   };
 }
