@@ -54,7 +54,11 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   },
   triggers: {
     run: async (...a) => (await import("./cli/trigger-commands.js")).triggersCommand(...a),
-    help: "triggers ls | add <script> --kind kv|docs|dead_letter … | rm <id> | enable <id> | disable <id>",
+    help: "triggers ls | add <script> --kind kv|docs|dead_letter|cron … | rm <id> | enable <id> | disable <id>",
+  },
+  crons: {
+    run: async (...a) => (await import("./cli/cron-commands.js")).cronsCommand(...a),
+    help: "crons ls: cron triggers with their next run and last run status  [--app]",
   },
   "dead-letters": {
     run: async (...a) => (await import("./cli/dead-letter-commands.js")).deadLettersCommand(...a),

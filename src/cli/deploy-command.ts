@@ -48,7 +48,7 @@ export async function deploy(args: string[], env: CliEnv, io: CliIo): Promise<vo
     throw err;
   }
   const later = notDeployedYet(project);
-  if (later.length > 0) io.err(`note: crons and topics are not deployed yet; skipped ${later.join("; ")}`);
+  if (later.length > 0) io.err(`note: topics are not deployed yet; skipped ${later.join("; ")}`);
 
   const { manifest, sizes } = await buildManifest(project, {
     dryRun: values["dry-run"] ?? false,

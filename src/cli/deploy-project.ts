@@ -61,7 +61,7 @@ export async function deployProjectOnStart(
     const project = loadProject(tomlPath);
     const later = notDeployedYet(project);
     if (later.length > 0)
-      log.warn({ file: tomlPath, skipped: later }, "crons and topics are not deployed yet");
+      log.warn({ file: tomlPath, skipped: later }, "topics are not deployed yet");
     // Imported here: the bundler (esbuild) is loaded only when there is something to deploy.
     const { buildManifest } = await import("./manifest.js");
     const { manifest } = await buildManifest(project);

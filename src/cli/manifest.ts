@@ -1,11 +1,12 @@
 /**
  * Turns a parsed picloud.toml into the deploy manifest the server applies
- * (`POST /apps/{slug}/deploy`): each script bundled, its routes, the app's
- * vars. Used by `picloud deploy` over HTTP and by deploy-on-start in-process.
+ * (`POST /apps/{slug}/deploy`): each script bundled, its routes, its triggers
+ * (`crons` become triggers of kind `cron`), the app's vars. Used by
+ * `picloud deploy` over HTTP and by deploy-on-start in-process.
  */
 import type * as v from "valibot";
 import type { Project } from "../config/project.js";
-import type { ProjectTrigger } from "../config/project-later.js";
+import type { ProjectCron, ProjectTrigger } from "../config/project-later.js";
 import type { deployBody } from "../scripts/schemas.js";
 import { bundleScript } from "./bundle.js";
 
@@ -39,6 +40,18 @@ function triggerEntry(t: ProjectTrigger): {
   return { kind, config: cleaned, retry };
 }
 
+/** A `crons` entry → a `cron` trigger; unset timezone and catch-up take the server's defaults (UTC, once). */
+function cronEntry(c: ProjectCron): {
+  kind: string;
+  config: Record<string, unknown>;
+  retry: Record<string, unknown>;
+} {
+  const config: Record<string, unknown> = { schedule: c.schedule };
+  if (c.timezone !== null) config.timezone = c.timezone;
+  if (c.catchup !== null) config.catchup = c.catchup;
+  return { kind: "cron", config, retry: {} };
+}
+
 export async function buildManifest(
   project: Project,
   opts: { dryRun?: boolean; minify?: boolean } = {},
@@ -61,7 +74,7 @@ export async function buildManifest(
       isolation: s.isolation,
       limits: s.limits,
       routes: s.routes.map((r) => ({ methods: r.methods, path: r.path, host: r.host, dispatch: r.dispatch })),
-      triggers: s.triggers.map(triggerEntry),
+      triggers: [...s.crons.map(cronEntry), ...s.triggers.map(triggerEntry)],
     });
   }
   return {

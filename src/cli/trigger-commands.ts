@@ -15,7 +15,7 @@ interface Trigger {
 }
 
 export const TRIGGERS_USAGE =
-  "usage: picloud triggers ls | add <script> --kind kv|docs|dead_letter [--collection c] [--ops insert,update,delete] [--source s] [--max-attempts n] [--backoff exponential|linear|constant] | rm <id> | enable <id> | disable <id>  [--app <slug>] [--output json]";
+  'usage: picloud triggers ls | add <script> --kind kv|docs|dead_letter|cron [--collection c] [--ops insert,update,delete] [--source s] [--schedule "*/5 * * * *"] [--timezone Europe/Paris] [--catchup once|skip] [--max-attempts n] [--backoff exponential|linear|constant] | rm <id> | enable <id> | disable <id>  [--app <slug>] [--output json]';
 
 const describe = (t: Trigger) =>
   Object.entries(t.config)
@@ -35,6 +35,9 @@ export async function triggersCommand(args: string[], env: CliEnv, io: CliIo): P
       collection: { type: "string" },
       ops: { type: "string" },
       source: { type: "string" },
+      schedule: { type: "string" },
+      timezone: { type: "string" },
+      catchup: { type: "string" },
       "max-attempts": { type: "string" },
       backoff: { type: "string" },
     },
@@ -65,6 +68,9 @@ export async function triggersCommand(args: string[], env: CliEnv, io: CliIo): P
       if (values.collection) config.collection = values.collection;
       if (values.ops) config.ops = values.ops.split(",").map((s) => s.trim());
       if (values.source) config.source = values.source;
+      if (values.schedule !== undefined) config.schedule = values.schedule;
+      if (values.timezone) config.timezone = values.timezone;
+      if (values.catchup) config.catchup = values.catchup;
       const retry: Record<string, unknown> = {};
       if (values["max-attempts"]) retry.maxAttempts = Number(values["max-attempts"]);
       if (values.backoff) retry.backoff = values.backoff;

@@ -44,6 +44,8 @@ export const ENV_VARS = {
   PICLOUD_OUTBOX_POLL_MS: "Fallback poll of the outbox (wake-ups are immediate). Default 5000.",
   PICLOUD_OUTBOX_RETENTION_HOURS: "How long delivered outbox rows are kept. Default 24.",
   PICLOUD_DEAD_LETTER_RETENTION_DAYS: "How long dead letters are kept. Default 30.",
+  PICLOUD_CRON_GRACE_MS:
+    "A cron time older than this when first seen was missed (downtime): its trigger's catchup policy applies. Default 60000.",
   PICLOUD_DEPLOY_ON_START:
     "picloud.toml deployed at start while the instance has no scripts; 'off' disables. Default ./picloud.toml.",
 } as const;
@@ -94,6 +96,8 @@ export interface EventsConfig {
   pollMs: number;
   outboxRetentionHours: number;
   deadLetterRetentionDays: number;
+  /** Cron times older than this when the scheduler first sees them were missed (default 60 s). */
+  cronGraceMs?: number;
 }
 
 /** Enough sandboxes to keep the CPUs busy while scripts await I/O, but never more than a quarter of RAM at the default memory limit. */
@@ -180,6 +184,7 @@ function loadEventsConfig(env: Env, problems: string[]): EventsConfig {
     pollMs: field(env, "PICLOUD_OUTBOX_POLL_MS", intIn(10, 600_000), 5000, problems),
     outboxRetentionHours: field(env, "PICLOUD_OUTBOX_RETENTION_HOURS", intIn(1, 24 * 365), 24, problems),
     deadLetterRetentionDays: field(env, "PICLOUD_DEAD_LETTER_RETENTION_DAYS", intIn(1, 3650), 30, problems),
+    cronGraceMs: field(env, "PICLOUD_CRON_GRACE_MS", intIn(1000, 86_400_000), 60_000, problems),
   };
 }
 

@@ -1,36 +1,26 @@
 /**
- * picloud.toml keys that are parsed and validated now but not deployed yet:
- * `crons`, `triggers` (per script) and `[[topics]]`. The parsed project carries
- * them so deploy can send them once the server has triggers and topics; until
- * then a file using them is valid and deploy says they were skipped.
+ * picloud.toml keys beyond scripts and routes: `crons` and `triggers` (per
+ * script; both are deployed as the script's triggers) and `[[topics]]`.
  */
-import { Cron } from "croner";
 import * as v from "valibot";
-
-function validTimezone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat("en", { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function cronProblem(expr: string): string | null {
-  try {
-    new Cron(expr, { paused: true }).stop();
-    return null;
-  } catch (err) {
-    return `cron "${expr}" is invalid: ${(err as Error).message.replace(/^CronPattern: /, "")}`;
-  }
-}
+import {
+  CATCHUP_POLICIES,
+  type CatchupPolicy,
+  cronPatternProblem,
+  validTimezone,
+} from "../events/cron-schedule.js";
 
 export interface ProjectCron {
   schedule: string;
   timezone: string | null;
+  /** What a missed time does after downtime; null takes the server default (`once`). */
+  catchup: CatchupPolicy | null;
 }
 
-/** `"0 7 * * *"` or `{ schedule = "0 7 * * *", timezone = "Europe/Paris" }` (5 or 6 fields, croner syntax). */
+/**
+ * `"0 7 * * *"` or `{ schedule = "0 7 * * *", timezone = "Europe/Paris", catchup = "skip" }`
+ * (5 fields, or 6 with seconds first; croner syntax).
+ */
 export const cronEntrySchema = v.pipe(
   v.union(
     [
@@ -38,16 +28,22 @@ export const cronEntrySchema = v.pipe(
       v.strictObject({
         schedule: v.string("schedule must be a string"),
         timezone: v.optional(v.string("timezone must be a string")),
+        catchup: v.optional(
+          v.picklist(CATCHUP_POLICIES, `catchup must be one of ${CATCHUP_POLICIES.join(", ")}`),
+        ),
       }),
     ],
     'a cron must be a string like "0 7 * * *" or a table { schedule = "0 7 * * *", timezone = "Europe/Paris" }',
   ),
   v.rawTransform(({ dataset, addIssue, NEVER }): ProjectCron => {
     const e = dataset.value;
-    const cron = typeof e === "string" ? { schedule: e, timezone: null } : { timezone: null, ...e };
-    const problem = cronProblem(cron.schedule);
+    const cron: ProjectCron =
+      typeof e === "string"
+        ? { schedule: e, timezone: null, catchup: null }
+        : { schedule: e.schedule, timezone: e.timezone ?? null, catchup: e.catchup ?? null };
+    const problem = cronPatternProblem(cron.schedule);
     if (problem) {
-      addIssue({ message: problem });
+      addIssue({ message: `cron "${cron.schedule}" is invalid: ${problem}` });
       return NEVER;
     }
     if (cron.timezone !== null && !validTimezone(cron.timezone)) {

@@ -62,10 +62,10 @@ describe("picloud.toml: valid files", () => {
       { methods: ["POST"], path: "/posts", host: null, dispatch: "sync" },
       { methods: [], path: "/posts/:id", host: null, dispatch: "sync" },
     ]);
-    expect(p.scripts[1]!.crons).toEqual([{ schedule: "0 7 * * *", timezone: null }]);
+    expect(p.scripts[1]!.crons).toEqual([{ schedule: "0 7 * * *", timezone: null, catchup: null }]);
     expect(p.scripts[1]!.triggers).toEqual([{ kind: "docs", collection: "posts", ops: ["insert"] }]);
     expect(p.topics).toEqual([{ name: "comments", auth: "token", external: false }]);
-    expect(notDeployedYet(p)).toEqual(["script digest: 1 cron, 1 trigger", "topics: comments"]);
+    expect(notDeployedYet(p)).toEqual(["topics: comments"]);
   });
 
   it("applies [env.<name>]: vars merge over the top level, name overrides", () => {
@@ -98,7 +98,7 @@ routes = [
   "get,post /items",
   "* /any",
 ]
-crons = [{ schedule = "*/5 * * * *", timezone = "Europe/Paris" }]
+crons = [{ schedule = "*/5 * * * *", timezone = "Europe/Paris" }, { schedule = "*/10 * * * * *", catchup = "skip" }]
 [[scripts]]
 name = "lib/text"
 main = "src/text.ts"
@@ -115,7 +115,10 @@ kind = "module"
       { methods: ["GET", "POST"], path: "/items", host: null, dispatch: "sync" },
       { methods: [], path: "/any", host: null, dispatch: "sync" },
     ]);
-    expect(api.crons).toEqual([{ schedule: "*/5 * * * *", timezone: "Europe/Paris" }]);
+    expect(api.crons).toEqual([
+      { schedule: "*/5 * * * *", timezone: "Europe/Paris", catchup: null },
+      { schedule: "*/10 * * * * *", timezone: null, catchup: "skip" },
+    ]);
     expect(p.scripts[1]).toMatchObject({ name: "lib/text", kind: "module", routes: [], limits: {} });
   });
 
@@ -244,6 +247,14 @@ describe("picloud.toml: every error names the key and line", () => {
       [
         'line 5: scripts[0].crons[0]: cron "61 * * * *" is invalid: Invalid value for minute: 61',
         'line 5: scripts[0].crons[1]: timezone "Mars/Olympus" is not a known IANA time zone',
+      ],
+    ],
+    [
+      "a cron of 7 fields and an unknown catch-up policy",
+      'name = "a"\n[[scripts]]\nname = "api"\nmain = "src/api.ts"\ncrons = ["0 0 7 * * * 2030", { schedule = "0 7 * * *", catchup = "all" }]',
+      [
+        "line 5: scripts[0].crons[0]: cron \"0 0 7 * * * 2030\" is invalid: mode '5-or-6-parts' requires exactly 5 or 6 parts, but pattern '0 0 7 * * * 2030' has 7 parts.",
+        "line 5: scripts[0].crons[1].catchup must be one of once, skip",
       ],
     ],
     [

@@ -31,9 +31,8 @@ export interface ProjectScript {
   isolation: "none" | "script";
   limits: { timeMs?: number; memoryMb?: number };
   routes: ProjectRoute[];
-  /** Not deployed yet (see project-later.ts). */
+  /** Deployed as the script's `cron` triggers. */
   crons: ProjectCron[];
-  /** Not deployed yet (see project-later.ts). */
   triggers: ProjectTrigger[];
 }
 
@@ -292,15 +291,9 @@ export function projectAppName(file: string): string | null {
   }
 }
 
-/** Keys that were parsed but are not deployed yet, as readable notes ("digest: 1 cron, 1 trigger"). */
+/** Keys that were parsed but are not deployed yet, as readable notes ("topics: comments"). */
 export function notDeployedYet(project: Project): string[] {
   const notes: string[] = [];
-  const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? "" : "s"}`;
-  for (const s of project.scripts) {
-    const parts = [];
-    if (s.crons.length) parts.push(plural(s.crons.length, "cron"));
-    if (parts.length) notes.push(`script ${s.name}: ${parts.join(", ")}`);
-  }
   if (project.topics.length) notes.push(`topics: ${project.topics.map((t) => t.name).join(", ")}`);
   return notes;
 }

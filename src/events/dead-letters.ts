@@ -42,9 +42,9 @@ export function toDeadLetterView(d: DeadLetterRow) {
 }
 export type DeadLetterView = ReturnType<typeof toDeadLetterView>;
 
-/** What produced an outbox row's event: kv, docs, … for triggers, http for async requests. */
+/** What produced an outbox row's event: kv, docs, … for triggers, http for async requests, cron for schedules. */
 export function eventSource(row: Pick<OutboxRow, "kind" | "payload">): string {
-  if (row.kind === "http") return "http";
+  if (row.kind === "http" || row.kind === "cron") return row.kind;
   const source = (row.payload as { source?: unknown } | null)?.source;
   return typeof source === "string" ? source : "unknown";
 }

@@ -31,7 +31,7 @@ function sortKeys(value: unknown): unknown {
 }
 
 function describe(kind: string, config: Record<string, unknown>): string {
-  const what = config.collection ?? config.source ?? config.topic ?? "";
+  const what = config.collection ?? config.source ?? config.topic ?? config.schedule ?? "";
   return `${kind}${what ? ` ${String(what)}` : ""}`;
 }
 

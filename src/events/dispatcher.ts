@@ -197,12 +197,14 @@ export class Dispatcher {
       const input: EntryInput =
         row.kind === "http"
           ? { request: requestFromPayload(row.payload as HttpPayload) }
-          : { event: row.payload };
+          : row.kind === "cron"
+            ? { controller: cronController(row.payload) }
+            : { event: row.payload };
       const run = await executor.start(
         {
           appId: row.appId,
           script,
-          entry: row.kind === "http" ? "fetch" : "trigger",
+          entry: row.kind === "http" ? "fetch" : row.kind === "cron" ? "scheduled" : "trigger",
           input,
           trigger: source,
           rootExecutionId: row.rootId,
@@ -321,6 +323,12 @@ export class Dispatcher {
     }
     return p;
   }
+}
+
+/** The `controller` a cron row's `scheduled(controller, env, ctx)` receives. */
+function cronController(payload: unknown): { cron: string; scheduledTime: number } {
+  const p = payload as { cron: string; scheduledTime: number };
+  return { cron: p.cron, scheduledTime: p.scheduledTime };
 }
 
 /** Why a finished execution counts as a failed delivery, or null when it succeeded. */

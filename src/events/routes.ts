@@ -57,9 +57,11 @@ export interface EventRouteDeps {
   triggers: Triggers;
   deadLetters: DeadLetters;
   changes: ChangeFeed;
+  /** A cron trigger resumed or rescheduled starts from now instead of catching up. */
+  cron: { startFromNow(triggerId: string): Promise<void> };
 }
 
-export function eventRoutes({ apps, scripts, triggers, deadLetters, changes }: EventRouteDeps) {
+export function eventRoutes({ apps, scripts, triggers, deadLetters, changes, cron }: EventRouteDeps) {
   const changed = (appId: string) => changes.publish({ topic: "triggers", appId });
   return new Hono<AdminEnv>()
     .get("/:app/triggers", async (c) => {
@@ -95,6 +97,8 @@ export function eventRoutes({ apps, scripts, triggers, deadLetters, changes }: E
         ...body,
         ...(body.config ? { config: parseTriggerConfig(current.kind, body.config) } : {}),
       });
+      if (trigger.kind === "cron" && trigger.enabled && (body.config || !current.enabled))
+        await cron.startFromNow(trigger.id);
       changed(app.id);
       return c.json({ trigger });
     })

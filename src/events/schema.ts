@@ -1,10 +1,21 @@
 /**
  * Tables of the events area: triggers (event source → script), the outbox (the
- * one durable queue of asynchronous work) and dead letters (work that ran out
- * of attempts).
+ * one durable queue of asynchronous work), dead letters (work that ran out of
+ * attempts) and cron runs (which scheduled time of a cron trigger was fired).
  */
 import { sql } from "drizzle-orm";
-import { boolean, check, index, integer, jsonb, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import {
+  boolean,
+  check,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  text,
+  timestamp,
+  unique,
+  uuid,
+} from "drizzle-orm/pg-core";
 import { apps } from "../apps/schema.js";
 import { scripts } from "../scripts/schema.js";
 
@@ -47,7 +58,7 @@ export const triggers = pgTable(
   (t) => [index("triggers_app_kind_idx").on(t.appId, t.kind)],
 );
 
-export const OUTBOX_KINDS = ["trigger", "http"] as const;
+export const OUTBOX_KINDS = ["trigger", "http", "cron"] as const;
 export type OutboxKind = (typeof OUTBOX_KINDS)[number];
 
 export const outbox = pgTable(
@@ -60,7 +71,7 @@ export const outbox = pgTable(
     /** For trigger deliveries; null for async HTTP requests. */
     triggerId: uuid("trigger_id"),
     scriptId: uuid("script_id").notNull(),
-    /** The event (trigger deliveries) or the serialized request (async HTTP). */
+    /** The event (trigger deliveries), the serialized request (async HTTP) or `{cron, scheduledTime, timezone}` (cron). */
     payload: jsonb("payload").notNull(),
     depth: integer("depth").notNull().default(0),
     rootId: uuid("root_id").notNull(),
@@ -125,5 +136,33 @@ export const deadLetters = pgTable(
   (t) => [
     index("dead_letters_app_created_idx").on(t.appId, t.createdAt),
     index("dead_letters_unresolved_idx").on(t.appId).where(sql`${t.resolution} is null`),
+  ],
+);
+
+/**
+ * One row per (cron trigger, scheduled time) that was fired or skipped. The
+ * unique key is the claim: of several processes ticking at once, only the one
+ * whose insert lands enqueues the run, in the same transaction.
+ */
+export const cronRuns = pgTable(
+  "cron_runs",
+  {
+    id: uuid("id").primaryKey(),
+    appId: uuid("app_id")
+      .notNull()
+      .references(() => apps.id, { onDelete: "cascade" }),
+    triggerId: uuid("trigger_id")
+      .notNull()
+      .references(() => triggers.id, { onDelete: "cascade" }),
+    scheduledAt: timestamp("scheduled_at", { withTimezone: true }).notNull(),
+    /** The outbox row (and event id) of the run; null when the time was skipped. */
+    eventId: uuid("event_id"),
+    /** A missed time not run (catch-up `skip`, or the trigger was paused or rescheduled). */
+    skipped: boolean("skipped").notNull().default(false),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    unique("cron_runs_trigger_time_unique").on(t.triggerId, t.scheduledAt),
+    index("cron_runs_created_idx").on(t.createdAt),
   ],
 );

@@ -3,6 +3,7 @@
  * event matches it. Globs are `*` (everything), `prefix*` or an exact name.
  */
 import * as v from "valibot";
+import { cronConfigSchema } from "./cron-schedule.js";
 import type { TriggerConfig, TriggerKind } from "./schema.js";
 
 export const DATA_OPS = ["insert", "update", "delete"] as const;
@@ -37,6 +38,7 @@ const SCHEMAS: Partial<Record<TriggerKind, v.GenericSchema<unknown, TriggerConfi
   kv: dataConfig,
   docs: dataConfig,
   dead_letter: deadLetterConfig,
+  cron: cronConfigSchema,
 };
 
 export function triggerConfigSchema(kind: TriggerKind): v.GenericSchema<unknown, TriggerConfig> | undefined {

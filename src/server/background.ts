@@ -4,6 +4,7 @@
  */
 import { lt } from "drizzle-orm";
 import { loginThrottle } from "../auth/schema.js";
+import { sweepCronRuns } from "../events/cron-runs.js";
 import { sweepOutbox } from "../events/retention.js";
 import { sweepExecutions } from "../executions/retention.js";
 import { Periodic } from "../lib/periodic.js";
@@ -47,8 +48,9 @@ export class BackgroundLoops {
           const days = options.events.deadLetterRetentionDays;
           const dead = await services.deadLetters.sweep(new Date(Date.now() - days * 86_400_000));
           const kv = await services.kv.sweepExpired();
-          if (outboxRows + dead + kv > 0)
-            log.info({ outboxRows, deadLetters: dead, kvEntries: kv }, "event retention sweep");
+          const cronRuns = await sweepCronRuns(database.db, new Date(Date.now() - hours * 3_600_000));
+          if (outboxRows + dead + kv + cronRuns > 0)
+            log.info({ outboxRows, deadLetters: dead, kvEntries: kv, cronRuns }, "event retention sweep");
         },
         5 * MINUTE,
         onError("event-retention"),

@@ -86,6 +86,7 @@ export async function startDaemon(
   const url = `http://${config.host === "0.0.0.0" ? "127.0.0.1" : config.host}:${port}`;
   background.start();
   await services.dispatcher.start();
+  await services.cron.start();
   log.info({ url, port, startupMs: Math.round(performance.now() - t0) }, "PiCloud is ready");
 
   let stopping: Promise<void> | undefined;
@@ -109,6 +110,7 @@ export async function startDaemon(
         (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
       });
       await background.stop();
+      await services.cron.stop();
       await services.dispatcher.stop(config.shutdownTimeoutMs);
       // Executions may outlive their response (ctx.waitUntil): let them end before the last flush.
       const until = Date.now() + config.shutdownTimeoutMs;

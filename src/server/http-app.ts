@@ -14,6 +14,7 @@ import { sessionRoutes } from "../auth/session-routes.js";
 import { userRoutes } from "../auth/user-routes.js";
 import { dataPlaneHandler } from "../dataplane/http-handler.js";
 import { invokeRoutes } from "../dataplane/invoke-routes.js";
+import { cronRoutes } from "../events/cron-routes.js";
 import { eventRoutes } from "../events/routes.js";
 import { executionRoutes } from "../executions/routes.js";
 import { PicloudError } from "../lib/errors.js";
@@ -75,6 +76,7 @@ export function createHttpApp(services: Services): Hono<AdminEnv> {
     .route("/apps", executionRoutes({ ...services, queries: services.executions }))
     .route("/apps", invoke.byApp)
     .route("/apps", eventRoutes(services))
+    .route("/apps", cronRoutes(services))
     .route("/scripts", invoke.byId)
     .all("*", (c) => c.json(errorBody("not_found", `no admin endpoint ${c.req.method} ${c.req.path}`), 404));
 

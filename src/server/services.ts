@@ -26,6 +26,7 @@ import { RoutingCache } from "../dataplane/routing-cache.js";
 import { ChangeFeed } from "../db/change-feed.js";
 import type { Database } from "../db/client.js";
 import { AsyncHttp } from "../events/async-http.js";
+import { CronScheduler } from "../events/cron-scheduler.js";
 import { DeadLetters } from "../events/dead-letters.js";
 import { triggersDeployStep } from "../events/deploy-triggers.js";
 import { Dispatcher } from "../events/dispatcher.js";
@@ -89,6 +90,8 @@ export interface Services {
   readonly deadLetters: DeadLetters;
   readonly asyncHttp: AsyncHttp;
   readonly dispatcher: Dispatcher;
+  /** Turns cron triggers' scheduled times into outbox rows. */
+  readonly cron: CronScheduler;
   readonly kv: KvService;
   readonly docs: DocsService;
 }
@@ -183,6 +186,7 @@ export function createServices(database: Database, options: ServiceOptions, log:
     deadLetters,
     asyncHttp: new AsyncHttp(db, outboxSignal, options.events),
     dispatcher,
+    cron: new CronScheduler({ db, signal: outboxSignal, changes, config: options.events, log }),
     kv,
     docs,
   };
