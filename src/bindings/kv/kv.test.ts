@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { testDbKinds } from "../../testing/database.js";
 import { useHarness } from "../../testing/harness.js";
-import { prefixRange } from "./key-range.js";
 
 describe.each(testDbKinds())("env.kv as a script sees it [%s]", (kind) => {
   const h = useHarness(kind);
@@ -117,14 +116,5 @@ describe.each(testDbKinds())("env.kv as a script sees it [%s]", (kind) => {
     expect(await h.runScript(owner, `return Response.json(await env.kv.collection("c").get("k"));`)).toBe(
       "default",
     );
-  });
-});
-
-describe("prefixRange", () => {
-  it("bounds every key with the prefix and no other", () => {
-    expect(prefixRange("b/")).toEqual({ from: "b/", to: "b0" });
-    expect(prefixRange("a\u{10FFFF}")).toEqual({ from: "a\u{10FFFF}", to: "b" });
-    expect(prefixRange("\u{10FFFF}")).toEqual({ from: "\u{10FFFF}", to: null });
-    expect(prefixRange("x\uD7FF").to).toBe("x\uE000");
   });
 });
