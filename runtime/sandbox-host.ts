@@ -309,12 +309,29 @@ class ContextPool implements ExecutionHost {
   }
 }
 
+/** A logger that never throws into the runtime (a failing logger must not strand an execution). */
+function safe(logger: SandboxLogger | undefined): SandboxLogger | undefined {
+  if (!logger) return undefined;
+  return {
+    warn(o, msg) {
+      try {
+        logger.warn(o, msg);
+      } catch {}
+    },
+    error(o, msg) {
+      try {
+        logger.error(o, msg);
+      } catch {}
+    },
+  };
+}
+
 export function createSandboxHost(opts: SandboxHostOptions): SandboxHost {
   const gate = new ConcurrencyGate(opts.maxConcurrent);
   const maxHeapBytes =
     opts.maxHeapBytes ??
     Math.min(2 ** 31, Math.max(256 * 1024 * 1024, opts.maxConcurrent * 128 * 1024 * 1024));
-  const pool = new ContextPool(opts.maxConcurrent, opts.logger, maxHeapBytes);
+  const pool = new ContextPool(opts.maxConcurrent, safe(opts.logger), maxHeapBytes);
   const running = new Set<Execution>();
   return {
     gate,
