@@ -55,6 +55,8 @@ export async function createInstance(kind, overrides = {}) {
       baseDomain: "localhost",
       runtime: config.runtime,
       events: config.events,
+      dataDir: tmp,
+      files: config.files,
       processMetrics: false,
     },
     createLogger("silent"),

@@ -31,6 +31,7 @@ export const ENV_VARS = {
   PICLOUD_MAX_REQUEST_BYTES: "Largest request body a script receives (413 above). Default 10485760.",
   PICLOUD_MAX_RESPONSE_BYTES: "Largest response a script may return (502 above). Default 33554432.",
   PICLOUD_MAX_LOG_BYTES: "Console output kept per execution. Default 65536.",
+  PICLOUD_MAX_FILE_BYTES: "Largest file env.files and the admin API store. Default 26214400 (25 MiB).",
   PICLOUD_EXECUTION_RETENTION_DAYS: "How long execution records and logs are kept. Default 7.",
   PICLOUD_MAX_TRIGGER_DEPTH:
     "Events caused by triggered executions deeper than this are dropped (loops end). Default 8.",
@@ -64,6 +65,7 @@ export interface DaemonConfig {
   trustProxy: boolean;
   sessionTtlMs: number;
   shutdownTimeoutMs: number;
+  files: FilesConfig;
   runtime: RuntimeConfig;
   events: EventsConfig;
   /** Absolute path of the picloud.toml to deploy on an empty instance, or null. */
@@ -81,6 +83,11 @@ export interface RuntimeConfig {
   maxResponseBytes: number;
   maxLogBytes: number;
   executionRetentionDays: number;
+}
+
+/** env.files (SPEC §3.3); the bytes live under `<dataDir>/files`. */
+export interface FilesConfig {
+  maxFileBytes: number;
 }
 
 /** Delivery of asynchronous work (SPEC §5): retries, depth, leases, retention. */
@@ -259,6 +266,9 @@ export function loadDaemonConfig(env: Env = process.env, cwd = process.cwd()): D
     trustProxy: field(env, "PICLOUD_TRUST_PROXY", bool, false, problems),
     sessionTtlMs: field(env, "PICLOUD_SESSION_TTL_HOURS", intIn(1, 24 * 365), 168, problems) * 3_600_000,
     shutdownTimeoutMs: field(env, "PICLOUD_SHUTDOWN_TIMEOUT_MS", intIn(0, 600_000), 10_000, problems),
+    files: {
+      maxFileBytes: field(env, "PICLOUD_MAX_FILE_BYTES", intIn(0, 1024 ** 3), 25 * 1024 * 1024, problems),
+    },
     runtime: loadRuntimeConfig(env, problems),
     events: loadEventsConfig(env, problems),
     deployOnStart:

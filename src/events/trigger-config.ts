@@ -28,6 +28,20 @@ const dataConfig = v.strictObject({
   ),
 });
 
+/** `files`: paths starting with `prefix` (all paths when empty), as stored (NFC-normalized). */
+const filesConfig = v.strictObject({
+  prefix: v.optional(
+    v.pipe(
+      v.string("prefix must be a string"),
+      v.maxLength(1024, "prefix is too long"),
+      v.check((s) => !s.includes("\0"), "prefix must not contain NUL characters"),
+      v.transform((s) => s.normalize("NFC")),
+    ),
+    "",
+  ),
+  ops: dataConfig.entries.ops,
+});
+
 const deadLetterConfig = v.strictObject({
   /** Only dead letters whose event came from this source (kv, docs, http, …); `*` for all. */
   source: v.optional(glob("source"), "*"),
@@ -37,6 +51,7 @@ const deadLetterConfig = v.strictObject({
 const SCHEMAS: Partial<Record<TriggerKind, v.GenericSchema<unknown, TriggerConfig>>> = {
   kv: dataConfig,
   docs: dataConfig,
+  files: filesConfig,
   dead_letter: deadLetterConfig,
   cron: cronConfigSchema,
 };
@@ -55,4 +70,10 @@ export function globMatches(pattern: string, value: string): boolean {
 export function dataEventMatches(config: TriggerConfig, collection: string, op: DataOp): boolean {
   const ops = (config.ops as DataOp[] | undefined) ?? DATA_OPS;
   return globMatches(String(config.collection), collection) && ops.includes(op);
+}
+
+/** Whether a files event on `path` matches a trigger's config (path prefix and ops). */
+export function filesEventMatches(config: TriggerConfig, path: string, op: DataOp): boolean {
+  const ops = (config.ops as DataOp[] | undefined) ?? DATA_OPS;
+  return path.startsWith(String(config.prefix ?? "")) && ops.includes(op);
 }

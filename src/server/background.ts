@@ -55,6 +55,17 @@ export class BackgroundLoops {
         5 * MINUTE,
         onError("event-retention"),
       ),
+      new Periodic(
+        async () => {
+          // Writes in flight take seconds, not an hour: anything older was interrupted or lost its row.
+          const hour = 60 * MINUTE;
+          const swept = await services.files.sweep({ tempOlderThanMs: hour, orphanOlderThanMs: hour });
+          if (swept.temp + swept.orphans > 0)
+            log.info({ tempFiles: swept.temp, orphanBlobs: swept.orphans }, "files sweep");
+        },
+        30 * MINUTE,
+        onError("files-sweep"),
+      ),
     ];
   }
 

@@ -59,6 +59,8 @@ export async function startDaemon(
       baseDomain: config.baseDomain,
       runtime: config.runtime,
       events: config.events,
+      dataDir: config.dataDir,
+      files: config.files,
     },
     log,
   );

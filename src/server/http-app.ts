@@ -12,6 +12,7 @@ import { crossOriginGuard } from "../auth/csrf.js";
 import { type AdminContext, type AdminEnv, authenticate } from "../auth/http.js";
 import { sessionRoutes } from "../auth/session-routes.js";
 import { userRoutes } from "../auth/user-routes.js";
+import { fileRoutes } from "../bindings/files/routes.js";
 import { dataPlaneHandler } from "../dataplane/http-handler.js";
 import { invokeRoutes } from "../dataplane/invoke-routes.js";
 import { cronRoutes } from "../events/cron-routes.js";
@@ -28,6 +29,8 @@ const ADMIN_BODY_LIMIT = 1024 * 1024;
 /** A deploy carries every script of an app (each up to 5 MiB). */
 const CODE_BODY_LIMIT = 32 * 1024 * 1024;
 const CODE_UPLOAD = /\/(deploy|scripts|versions)$/;
+/** File uploads may be as large as a file may be (PICLOUD_MAX_FILE_BYTES). */
+const FILE_UPLOAD = /\/apps\/[^/]+\/files\/content\//;
 
 function clientAddress(c: AdminContext, trustProxy: boolean): string {
   if (trustProxy) {
@@ -52,7 +55,11 @@ export function createHttpApp(services: Services): Hono<AdminEnv> {
   const admin = new Hono<AdminEnv>()
     .use(async (c, next) => {
       // Code uploads (deploys, new versions) may be large; everything else stays small.
-      const max = CODE_UPLOAD.test(c.req.path) ? CODE_BODY_LIMIT : ADMIN_BODY_LIMIT;
+      const max = CODE_UPLOAD.test(c.req.path)
+        ? CODE_BODY_LIMIT
+        : c.req.method === "PUT" && FILE_UPLOAD.test(c.req.path)
+          ? Math.max(services.files.maxFileBytes, ADMIN_BODY_LIMIT)
+          : ADMIN_BODY_LIMIT;
       return bodyLimit({
         maxSize: max,
         onError: () => {
@@ -76,6 +83,7 @@ export function createHttpApp(services: Services): Hono<AdminEnv> {
     .route("/apps", executionRoutes({ ...services, queries: services.executions }))
     .route("/apps", invoke.byApp)
     .route("/apps", eventRoutes(services))
+    .route("/apps", fileRoutes(services))
     .route("/apps", cronRoutes(services))
     .route("/scripts", invoke.byId)
     .all("*", (c) => c.json(errorBody("not_found", `no admin endpoint ${c.req.method} ${c.req.path}`), 404));

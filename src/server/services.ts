@@ -3,6 +3,7 @@
  * configuration, once per process. Areas never construct each other; they get
  * what they need from here.
  */
+import path from "node:path";
 import { createSandboxHost, type SandboxHost } from "../../runtime/index.js";
 import { Apps } from "../apps/apps.js";
 import { AppDomains } from "../apps/domains.js";
@@ -17,6 +18,9 @@ import { deadLettersBinding } from "../bindings/dead-letters/bridge.js";
 import { docsBinding } from "../bindings/docs/bridge.js";
 import { DocsService } from "../bindings/docs/service.js";
 import { createGuardedFetch } from "../bindings/fetch/guarded-fetch.js";
+import { filesBinding } from "../bindings/files/bridge.js";
+import { LocalBlobStore } from "../bindings/files/local-blob-store.js";
+import { FilesService } from "../bindings/files/service.js";
 import { BindingRegistry } from "../bindings/index.js";
 import { kvBinding } from "../bindings/kv/bridge.js";
 import { KvService } from "../bindings/kv/service.js";
@@ -51,6 +55,10 @@ export interface ServiceOptions {
   baseDomain: string;
   runtime: RuntimeConfig;
   events: EventsConfig;
+  /** env.files keeps its bytes under `<dataDir>/files`. */
+  dataDir: string;
+  /** Default: 25 MiB. */
+  files?: { maxFileBytes: number };
   /** Identifies this process's outbox claims. */
   processId?: string;
   /** Node process metrics in /metrics (off in tests, where many instances share one process). */
@@ -94,6 +102,7 @@ export interface Services {
   readonly cron: CronScheduler;
   readonly kv: KvService;
   readonly docs: DocsService;
+  readonly files: FilesService;
 }
 
 export function createServices(database: Database, options: ServiceOptions, log: Logger): Services {
@@ -119,6 +128,9 @@ export function createServices(database: Database, options: ServiceOptions, log:
   bindings.register(kvBinding(kv));
   const docs = new DocsService(db, fanout);
   bindings.register(docsBinding(docs));
+  const fileStore = new LocalBlobStore(path.join(options.dataDir, "files"));
+  const files = new FilesService(db, fanout, fileStore, log, options.files?.maxFileBytes ?? 25 * 1024 * 1024);
+  bindings.register(filesBinding(files));
   bindings.register(
     deadLettersBinding(deadLetters, (userId, appId) => apps.userCan(userId, appId, "data.write")),
   );
@@ -189,5 +201,6 @@ export function createServices(database: Database, options: ServiceOptions, log:
     cron: new CronScheduler({ db, signal: outboxSignal, changes, config: options.events, log }),
     kv,
     docs,
+    files,
   };
 }

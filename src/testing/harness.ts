@@ -12,6 +12,9 @@
  *     });
  *   });
  */
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import type { Hono } from "hono";
 import { afterAll, beforeAll, beforeEach } from "vitest";
 import type { AdminEnv } from "../auth/http.js";
@@ -125,14 +128,17 @@ export function useHarness(
   opts: {
     runtime?: Partial<RuntimeConfig>;
     events?: Partial<Omit<EventsConfig, "retry">> & { retry?: Partial<EventsConfig["retry"]> };
+    files?: { maxFileBytes: number };
   } = {},
 ): Harness {
   let testDb: TestDatabase;
   let services: Services;
   let http: Hono<AdminEnv>;
   let n = 0;
+  let dataDir: string | undefined;
   beforeAll(async () => {
     testDb = await openTestDatabase(kind);
+    dataDir = mkdtempSync(path.join(os.tmpdir(), "picloud-test-"));
     services = createServices(
       testDb.database,
       {
@@ -143,6 +149,8 @@ export function useHarness(
         runtime: { ...TEST_RUNTIME, ...opts.runtime },
         events: { ...TEST_EVENTS, ...opts.events, retry: { ...TEST_EVENTS.retry, ...opts.events?.retry } },
         processMetrics: false,
+        dataDir,
+        files: opts.files,
       },
       createLogger("silent"),
     );
@@ -157,6 +165,7 @@ export function useHarness(
     await services?.recorder.flush();
     services?.sandbox.dispose();
     await testDb?.close();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
   return {
     get services() {
