@@ -6,9 +6,10 @@
  * finishes when its waitUntil work settles or the time limit hits. Every
  * QuickJS handle it takes is disposed in #finish().
  */
-import type { QuickJSDeferredPromise, QuickJSHandle } from "quickjs-emscripten-core";
+import type { QuickJSHandle } from "quickjs-emscripten-core";
 import { isWasmFailure } from "./engine.js";
 import { checkResponse, entryMeta } from "./entry-io.js";
+import type { ExecutionHost } from "./execution-host.js";
 import type {
   EntryOutcome,
   ExecutionJob,
@@ -16,38 +17,16 @@ import type {
   GuestError,
   LateFailure,
   RunningExecution,
-  SandboxLogger,
 } from "./execution-types.js";
 import type { Permit } from "./gate.js";
 import type { GuestContext } from "./guest-context.js";
 import { type Bridge, HostBridge } from "./host-bridge.js";
 import { type ExecutionOps, GuestFacingError } from "./host-ops.js";
+import { HostTimers } from "./host-timers.js";
 import { LogBuffer } from "./log-buffer.js";
 import { LOG_LEVELS } from "./ops.js";
 import { globalsFor } from "./prelude-globals.js";
-
-export interface Release {
-  /** The runtime may serve another execution (no limit hit, nothing left pending). */
-  healthy: boolean;
-  /** For isolation = "script": the context itself may serve another execution. */
-  reusable: boolean;
-  /** The module aborted: touch nothing. */
-  crashed: boolean;
-  /**
-   * Hit the memory or stack limit: QuickJS may abort the module when such a context is freed
-   * (quickjs-emscripten #257/#269), so it is left in its runtime, which is freed when idle.
-   */
-  abandon: boolean;
-}
-
-/** What an execution needs from the sandbox host. */
-export interface ExecutionHost {
-  readonly logger: SandboxLogger | undefined;
-  /** A context ready for this job (fresh, or the script's reused one). */
-  acquire(job: ExecutionJob): Promise<GuestContext>;
-  /** Gives the context back when the execution is over. */
-  release(context: GuestContext, job: ExecutionJob, how: Release): void;
-}
+import { cut, describeThrown, limitOf } from "./thrown-value.js";
 
 /**
  * QuickJS's stack limit must trip before Node's own (~984 KiB) does: each guest call level
@@ -57,16 +36,8 @@ export interface ExecutionHost {
  */
 const MAX_STACK_BYTES = 192 * 1024;
 const MIN_STACK_BYTES = 64 * 1024;
-const MAX_TIMERS = 10_000;
-const MAX_ERROR_TEXT = 8 * 1024;
-/** Headroom granted while reading an error after an out-of-memory, so the read itself can allocate. */
-const DESCRIBE_HEADROOM = 1024 * 1024;
 
 let nextToken = 1;
-
-function cut(text: string, max = MAX_ERROR_TEXT): string {
-  return text.length > max ? `${text.slice(0, max)}…` : text;
-}
 
 export class Execution implements ExecutionOps, RunningExecution {
   readonly result: Promise<EntryOutcome>;
@@ -79,8 +50,9 @@ export class Execution implements ExecutionOps, RunningExecution {
   readonly #startedAt = performance.now();
   readonly #deadline: number;
   #deadlineTimer: NodeJS.Timeout | undefined;
-  readonly #timers = new Map<number, NodeJS.Timeout>();
-  readonly #bridge: Bridge;
+  readonly #timers = new HostTimers();
+  /** Binding calls and fetch (host-ops calls it directly). */
+  readonly bridge: Bridge;
 
   #context: GuestContext | null = null;
   #ns: QuickJSHandle | null = null;
@@ -112,7 +84,7 @@ export class Execution implements ExecutionOps, RunningExecution {
     });
     this.#logs = new LogBuffer(job.limits.maxLogBytes, job.onLog);
     this.#deadline = Date.now() + job.limits.wallTimeMs;
-    this.#bridge = new HostBridge(this, {
+    this.bridge = new HostBridge(this, {
       job,
       logger: host.logger,
       deadline: this.#deadline,
@@ -290,74 +262,41 @@ export class Execution implements ExecutionOps, RunningExecution {
    */
   #guestError(handle: QuickJSHandle): void {
     const context = this.#context!;
-    if (context.slot.memoryExceeded) {
-      handle.dispose();
-      this.#limit("memory", "waitUntil work ran out of memory");
-      return;
-    }
-    const interrupted = context.slot.interrupted;
-    let error: GuestError;
+    const slot = context.slot;
+    let error: GuestError | undefined;
     try {
-      error = interrupted ? { name: "InternalError", message: "interrupted" } : this.#describe(handle);
+      if (!slot.memoryExceeded && !slot.interrupted) error = describeThrown(context, handle);
     } finally {
       handle.dispose();
     }
-    if (interrupted) {
-      this.#limit("timeout", "waitUntil work was still running at the time limit");
-      return;
-    }
-    if (error.name === "InternalError" && /out of memory/.test(error.message)) {
-      this.#limit("memory", "waitUntil work ran out of memory");
-      return;
-    }
-    if (error.name === "InternalError" && error.message === "interrupted") {
-      this.#limit("timeout", "waitUntil work was still running at the time limit");
-      return;
-    }
-    if (/Maximum call stack size exceeded|stack overflow/i.test(error.message))
-      this.#limitHit = this.#fragile = true;
-    if (!this.#outcome) this.#setOutcome({ status: "error", error });
-    else if (this.#outcome.status === "ok" && !this.#late)
-      this.#late = { status: "error", message: `${error.name}: ${error.message}` };
+    this.#thrown(error, true);
   }
 
-  #describe(handle: QuickJSHandle): GuestError {
-    const context = this.#context!;
-    const vm = context.vm;
-    const runtime = context.slot.runtime;
-    const limit = context.slot.generation.probe.mallocLimit(runtime);
-    runtime.setMemoryLimit(context.slot.mallocSize() + DESCRIBE_HEADROOM);
-    try {
-      const type = vm.typeof(handle);
-      if (type === "object" && !this.#isNull(handle)) {
-        const read = (key: string): string | undefined => {
-          const prop = vm.getProp(handle, key);
-          try {
-            return vm.typeof(prop) === "string" ? vm.getString(prop) : undefined;
-          } finally {
-            prop.dispose();
-          }
-        };
-        const message = read("message");
-        if (message !== undefined) {
-          const stack = read("stack");
-          const error: GuestError = { name: cut(read("name") ?? "Error", 200), message: cut(message) };
-          if (stack) error.stack = cut(stack);
-          return error;
-        }
-        return { name: "Error", message: "Uncaught exception (an object that is not an Error)" };
+  /**
+   * Records what the entry threw (undefined: a limit stopped it). A time or memory limit ends
+   * the execution when `stop` (we are outside guest code), else only sets the outcome.
+   */
+  #thrown(error: GuestError | undefined, stop: boolean): void {
+    const slot = this.#context?.slot;
+    const kind = slot?.memoryExceeded ? "memory" : slot?.interrupted || !error ? "timeout" : limitOf(error);
+    if (kind === "memory" || kind === "timeout") {
+      const late =
+        kind === "memory"
+          ? "waitUntil work ran out of memory"
+          : "waitUntil work was still running at the time limit";
+      if (stop) {
+        this.#limit(kind, late);
+        return;
       }
-      const shown = type === "string" ? JSON.stringify(vm.getString(handle)) : String(vm.dump(handle));
-      return { name: "Error", message: cut(`Uncaught ${shown}`) };
-    } catch {
-      return { name: "Error", message: "Uncaught exception (not readable)" };
-    } finally {
-      if (limit !== undefined) runtime.setMemoryLimit(limit);
+      this.#limitHit = true;
+      if (kind === "memory") this.#fragile = true;
+      if (!this.#outcome) this.#setOutcome({ status: kind });
+      return;
     }
-  }
-
-  #isNull(handle: QuickJSHandle): boolean {
-    return this.#context!.vm.sameValue(handle, this.#context!.vm.null);
+    if (kind === "stack") this.#limitHit = this.#fragile = true;
+    if (!this.#outcome) this.#setOutcome({ status: "error", error: error! });
+    else if (this.#outcome.status === "ok" && !this.#late)
+      this.#late = { status: "error", message: `${error!.name}: ${error!.message}` };
   }
 
   #onDeadline(): void {
@@ -409,9 +348,8 @@ export class Execution implements ExecutionOps, RunningExecution {
     if (this.#done) return;
     this.#done = true;
     clearTimeout(this.#deadlineTimer);
-    for (const timer of this.#timers.values()) clearTimeout(timer);
-    this.#timers.clear();
-    this.#bridge.close(!this.#crashed);
+    this.#timers.clearAll();
+    this.bridge.close(!this.#crashed);
     if (!this.#outcome)
       this.#outcome = { status: "error", error: { name: "Error", message: "The script produced no result" } };
     this.#sendResult();
@@ -515,26 +453,9 @@ export class Execution implements ExecutionOps, RunningExecution {
   }
 
   fail(name: string, message: string, stack: string): void {
-    if (this.#context?.slot.memoryExceeded) {
-      this.#limitHit = this.#fragile = true;
-      if (!this.#outcome) this.#setOutcome({ status: "memory" });
-      return;
-    }
-    if (this.#context?.slot.interrupted || (name === "InternalError" && message === "interrupted")) {
-      this.#limitHit = true;
-      if (!this.#outcome) this.#setOutcome({ status: "timeout" });
-      return;
-    }
-    if (name === "InternalError" && /out of memory/.test(message)) {
-      this.#limitHit = this.#fragile = true;
-      if (!this.#outcome) this.#setOutcome({ status: "memory" });
-      return;
-    }
-    if (/Maximum call stack size exceeded|stack overflow/i.test(message))
-      this.#limitHit = this.#fragile = true;
     const error: GuestError = { name: cut(name, 200), message: cut(message) };
     if (stack) error.stack = cut(stack);
-    this.#setOutcome({ status: "error", error });
+    this.#thrown(error, false);
   }
 
   invalid(message: string): void {
@@ -562,13 +483,8 @@ export class Execution implements ExecutionOps, RunningExecution {
 
   timerSet(token: number, id: number, ms: number): void {
     if (token !== this.token) throw new GuestFacingError("a timer was set after its execution ended");
-    if (!Number.isInteger(id)) throw new GuestFacingError("invalid timer id");
-    clearTimeout(this.#timers.get(id));
-    if (this.#timers.size >= MAX_TIMERS)
-      throw new GuestFacingError(`too many pending timers (limit ${MAX_TIMERS})`);
-    const delay = Math.max(0, Math.min(ms, this.#deadline - Date.now() + 1));
-    const timer = setTimeout(() => {
-      this.#timers.delete(id);
+    // A timer due after the deadline would never fire in time: it fires at the deadline at the latest.
+    this.#timers.set(id, Math.max(0, Math.min(ms, this.#deadline - Date.now() + 1)), () => {
       if (this.#done || !this.#context) return;
       try {
         const context = this.#context;
@@ -579,48 +495,14 @@ export class Execution implements ExecutionOps, RunningExecution {
         return;
       }
       this.#pump();
-    }, delay);
-    this.#timers.set(id, timer);
+    });
   }
 
   timerClear(id: number): void {
-    clearTimeout(this.#timers.get(id));
-    this.#timers.delete(id);
+    this.#timers.clear(id);
   }
 
   now(): number {
     return performance.now() - this.#startedAt;
   }
-
-  bindingFactory(name: string): QuickJSHandle {
-    return this.#bridge.bindingFactory(name);
-  }
-
-  bindingCall(
-    token: number,
-    binding: string,
-    method: string,
-    json: string,
-    binaries: Uint8Array[],
-  ): QuickJSHandle {
-    return this.#bridge.bindingCall(token, binding, method, json, binaries);
-  }
-
-  fetch(
-    token: number,
-    id: number,
-    method: string,
-    url: string,
-    headersJson: string,
-    body: Uint8Array | null,
-    redirect: string,
-  ): QuickJSHandle {
-    return this.#bridge.fetch(token, id, method, url, headersJson, body, redirect);
-  }
-
-  fetchAbort(id: number): void {
-    this.#bridge.fetchAbort(id);
-  }
 }
-
-export type { QuickJSDeferredPromise };

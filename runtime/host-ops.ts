@@ -8,6 +8,7 @@
 import { createHash, createHmac, randomFillSync, timingSafeEqual } from "node:crypto";
 import type { QuickJSContext, QuickJSHandle } from "quickjs-emscripten-core";
 import type { GuestContext } from "./guest-context.js";
+import type { Bridge } from "./host-bridge.js";
 import { Op } from "./ops.js";
 
 /** A failure whose message is safe to show to the script (anything else becomes a generic error). */
@@ -25,24 +26,7 @@ export interface ExecutionOps {
   timerSet(token: number, id: number, ms: number): void;
   timerClear(id: number): void;
   now(): number;
-  bindingFactory(name: string): QuickJSHandle;
-  bindingCall(
-    token: number,
-    binding: string,
-    method: string,
-    json: string,
-    binaries: Uint8Array[],
-  ): QuickJSHandle;
-  fetch(
-    token: number,
-    id: number,
-    method: string,
-    url: string,
-    headersJson: string,
-    body: Uint8Array | null,
-    redirect: string,
-  ): QuickJSHandle;
-  fetchAbort(id: number): void;
+  readonly bridge: Bridge;
 }
 
 const HASHES: Record<string, string> = {
@@ -333,9 +317,9 @@ export function dispatch(context: GuestContext, args: QuickJSHandle[]): QuickJSH
     case Op.Now:
       return vm.newNumber(execution.now());
     case Op.BindingFactory:
-      return execution.bindingFactory(argString(vm, a, "binding"));
+      return execution.bridge.bindingFactory(argString(vm, a, "binding"));
     case Op.BindingCall:
-      return execution.bindingCall(
+      return execution.bridge.bindingCall(
         argNumber(vm, a, "token"),
         argString(vm, b, "binding"),
         argString(vm, c, "method"),
@@ -345,7 +329,7 @@ export function dispatch(context: GuestContext, args: QuickJSHandle[]): QuickJSH
     case Op.Fetch: {
       const bodyHandle = args[6];
       const body = isNullish(vm, bodyHandle) ? null : argBytes(vm, bodyHandle, "body");
-      return execution.fetch(
+      return execution.bridge.fetch(
         argNumber(vm, a, "token"),
         argNumber(vm, b, "id"),
         argString(vm, c, "method"),
@@ -356,7 +340,7 @@ export function dispatch(context: GuestContext, args: QuickJSHandle[]): QuickJSH
       );
     }
     case Op.FetchAbort:
-      execution.fetchAbort(argNumber(vm, a, "id"));
+      execution.bridge.fetchAbort(argNumber(vm, a, "id"));
       return undefined;
   }
   throw new GuestFacingError(`unknown host operation ${op}`);

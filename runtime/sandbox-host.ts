@@ -6,7 +6,8 @@
  * version for `isolation = "script"`.
  */
 import { Engine, type Generation, isWasmFailure } from "./engine.js";
-import { Execution, type ExecutionHost, type Release } from "./execution.js";
+import { Execution } from "./execution.js";
+import type { ExecutionHost, Release } from "./execution-host.js";
 import type { ExecutionJob, RunningExecution, SandboxLogger } from "./execution-types.js";
 import { ConcurrencyGate, type Permit } from "./gate.js";
 import { type Dispatch, GuestContext, RuntimeSlot } from "./guest-context.js";
