@@ -416,9 +416,16 @@ export class Execution implements ExecutionOps, RunningExecution {
     this.#logs.add(LOG_LEVELS[level] ?? "log", message);
   }
 
+  /** Before a result counts: a script that grew the heap (or was refused growth) is measured first. */
+  #overBudget(): boolean {
+    const slot = this.#context?.slot;
+    if (!slot) return false;
+    return slot.memoryExceeded || (slot.memoryLimit > 0 && slot.heapGrew && slot.checkMemory());
+  }
+
   respond(status: number, statusText: string, headersJson: string, body: Uint8Array | string | null): void {
     if (this.#outcome) return;
-    if (this.#context?.slot.memoryExceeded) {
+    if (this.#overBudget()) {
       this.#limitHit = this.#fragile = true;
       this.#setOutcome({ status: "memory" });
       return;
@@ -433,7 +440,7 @@ export class Execution implements ExecutionOps, RunningExecution {
 
   returnValue(json: string | undefined): void {
     if (this.#outcome) return;
-    if (this.#context?.slot.memoryExceeded) {
+    if (this.#overBudget()) {
       this.#limitHit = this.#fragile = true;
       this.#setOutcome({ status: "memory" });
       return;
