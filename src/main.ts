@@ -64,6 +64,10 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
     run: async (...a) => (await import("./cli/dead-letter-commands.js")).deadLettersCommand(...a),
     help: "dead-letters ls [--all] | show <id> | replay <id> | resolve <id> [--reason …]",
   },
+  files: {
+    run: async (...a) => (await import("./cli/file-commands.js")).filesCommand(...a),
+    help: "files ls [--prefix p] | get <path> [-o file] | put <local> <path> [--content-type t] | rm <path>  [--app]",
+  },
 };
 
 function usage(): string {

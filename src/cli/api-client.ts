@@ -28,6 +28,12 @@ export interface AdminClient {
   request<T>(method: string, path: string, body?: unknown): Promise<T>;
   /** GET a streaming endpoint (Server-Sent Events); errors are thrown like request()'s. */
   stream(path: string, signal?: AbortSignal): Promise<Response>;
+  /** A request with a raw body (file uploads) whose raw response is wanted (downloads); errors are thrown like request()'s. */
+  raw(
+    method: string,
+    path: string,
+    init?: { body?: Uint8Array<ArrayBuffer>; headers?: Record<string, string> },
+  ): Promise<Response>;
 }
 
 export function adminClient(
@@ -76,6 +82,11 @@ export function adminClient(
     },
     async stream(path: string, signal?: AbortSignal): Promise<Response> {
       const res = await send("GET", path, { accept: "text/event-stream" }, { signal });
+      if (!res.ok) throw failure(res, await res.text());
+      return res;
+    },
+    async raw(method, path, init = {}) {
+      const res = await send(method, path, { ...init.headers }, { body: init.body });
       if (!res.ok) throw failure(res, await res.text());
       return res;
     },
