@@ -54,11 +54,15 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   },
   triggers: {
     run: async (...a) => (await import("./cli/trigger-commands.js")).triggersCommand(...a),
-    help: "triggers ls | add <script> --kind kv|docs|dead_letter|cron … | rm <id> | enable <id> | disable <id>",
+    help: "triggers ls | add <script> --kind kv|docs|files|dead_letter|cron … | rm <id> | enable <id> | disable <id>",
   },
   crons: {
     run: async (...a) => (await import("./cli/cron-commands.js")).cronsCommand(...a),
     help: "crons ls: cron triggers with their next run and last run status  [--app]",
+  },
+  topics: {
+    run: async (...a) => (await import("./cli/topic-commands.js")).topicsCommand(...a),
+    help: "topics ls | set <name> [--external] [--auth public|token] | rm <name>",
   },
   "dead-letters": {
     run: async (...a) => (await import("./cli/dead-letter-commands.js")).deadLettersCommand(...a),

@@ -75,6 +75,17 @@ export class Apps {
     this.dependents.push(d);
   }
 
+  async fetchAllowlist(appId: string): Promise<string[]> {
+    const [row] = await this.db.select({ allow: apps.fetchAllow }).from(apps).where(eq(apps.id, appId));
+    return row?.allow ?? [];
+  }
+
+  async setFetchAllowlist(appId: string, allow: string[]): Promise<string[]> {
+    const unique = [...new Set(allow)];
+    await this.db.update(apps).set({ fetchAllow: unique, updatedAt: new Date() }).where(eq(apps.id, appId));
+    return unique;
+  }
+
   /** Ensures the `default` app exists (idempotent, safe with several processes starting together). */
   async seedDefault(): Promise<void> {
     await this.db

@@ -3,6 +3,7 @@ import { Hono } from "hono";
 import * as v from "valibot";
 import { assertCan } from "../auth/capabilities.js";
 import { type AdminEnv, principalOf } from "../auth/http.js";
+import { parseAllowlist } from "../bindings/fetch/allowlist.js";
 import type { ChangeFeed } from "../db/change-feed.js";
 import { notFound } from "../lib/errors.js";
 import { emailSchema, jsonBody, queryParams } from "../lib/http-validation.js";
@@ -44,6 +45,23 @@ const addMemberBody = v.pipe(
   v.check((b) => (b.userId === undefined) !== (b.email === undefined), "give exactly one of userId or email"),
 );
 const patchMemberBody = v.strictObject({ role });
+const fetchAllowBody = v.strictObject({
+  allow: v.pipe(
+    v.array(v.pipe(v.string(), v.trim(), v.minLength(1, "allow entries must not be empty"), v.maxLength(300))),
+    v.maxLength(200, "allow may list at most 200 entries"),
+    v.check((entries) => allowlistProblem(entries) === null, (issue) => allowlistProblem(issue.input as string[]) ?? "invalid allowlist"),
+  ),
+});
+
+/** The SSRF guard's own parser decides what an entry may be (host, IP, CIDR, optional port). */
+function allowlistProblem(entries: string[]): string | null {
+  try {
+    parseAllowlist(entries);
+    return null;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
 
 export interface AppRouteDeps {
   apps: Apps;
@@ -117,6 +135,21 @@ export function appRoutes({ apps, domains, members, changes, unresolvedDeadLette
       await domains.remove(app.id, c.req.param("domain"));
       changes.publish({ topic: "domains", appId: app.id });
       return c.body(null, 204);
+    })
+    .get("/:app/fetch-allowlist", async (c) => {
+      const p = principalOf(c);
+      const app = await apps.load(p, c.req.param("app"));
+      assertCan(p, "app.read", app.access);
+      return c.json({ allow: await apps.fetchAllowlist(app.id) });
+    })
+    .put("/:app/fetch-allowlist", jsonBody(fetchAllowBody), async (c) => {
+      const p = principalOf(c);
+      const app = await apps.load(p, c.req.param("app"));
+      assertCan(p, "network.allow");
+      const allow = await apps.setFetchAllowlist(app.id, c.req.valid("json").allow);
+      changes.publish({ topic: "apps", appId: app.id });
+      c.get("log").info({ appId: app.id, allow, by: p.user.id }, "fetch allowlist changed");
+      return c.json({ allow });
     })
     .get("/:app/members", async (c) => {
       const p = principalOf(c);

@@ -13,7 +13,7 @@ import type { Principal } from "./principal.js";
 import type { InstanceRole } from "./schema.js";
 import type { Scope } from "./scopes.js";
 
-type InstanceCapability = "users.read" | "users.manage" | "apps.create";
+type InstanceCapability = "users.read" | "users.manage" | "apps.create" | "network.allow";
 
 export type AppCapability =
   | "app.read"
@@ -34,6 +34,8 @@ const INSTANCE_RULES: Record<InstanceCapability, { roles: InstanceRole[]; scope:
   "users.read": { roles: ["owner", "admin"], scope: "instance:read" },
   "users.manage": { roles: ["owner", "admin"], scope: "instance:admin" },
   "apps.create": { roles: ["owner", "admin"], scope: "app:admin" },
+  // Opening an app's scripts to the LAN or loopback is an instance decision, not an app's.
+  "network.allow": { roles: ["owner", "admin"], scope: "instance:admin" },
 };
 
 const APP_RULES: Record<AppCapability, { role: AppRole; scope: Scope }> = {

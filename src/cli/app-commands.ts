@@ -12,14 +12,20 @@ interface App {
   createdAt: string;
 }
 
-const USAGE = "usage: picloud apps ls | create <name> [--slug s] | show <app> | delete <app> [--force]";
+const USAGE =
+  "usage: picloud apps ls | create <name> [--slug s] | show <app> | delete <app> [--force] | fetch-allow <app> [entry …] [--clear]";
 
 export async function apps(args: string[], env: CliEnv, io: CliIo): Promise<void> {
   const [sub, ...rest] = args;
   const { values, positionals } = parseArgs({
     args: rest,
     allowPositionals: true,
-    options: { output: { type: "string", short: "o" }, slug: { type: "string" }, force: { type: "boolean" } },
+    options: {
+      output: { type: "string", short: "o" },
+      slug: { type: "string" },
+      force: { type: "boolean" },
+      clear: { type: "boolean" },
+    },
   });
   const format = parseOutputFormat(values.output);
   const client = adminClient(env);
@@ -57,6 +63,19 @@ export async function apps(args: string[], env: CliEnv, io: CliIo): Promise<void
     case "rm": {
       await client.request("DELETE", `/apps/${ref()}${values.force ? "?force=true" : ""}`);
       io.out(`Deleted app ${positionals[0]}`);
+      return;
+    }
+    case "fetch-allow": {
+      // Without entries: show the list; with entries (or --clear): replace it.
+      const entries = positionals.slice(1);
+      const path = `/apps/${ref()}/fetch-allowlist`;
+      const { allow } =
+        entries.length > 0 || values.clear
+          ? await client.request<{ allow: string[] }>("PUT", path, { allow: entries })
+          : await client.request<{ allow: string[] }>("GET", path);
+      if (format === "json") io.out(JSON.stringify(allow));
+      else
+        io.out(allow.length ? allow.join("\n") : "(none: scripts of this app reach public addresses only)");
       return;
     }
     default:

@@ -7,7 +7,7 @@
 import path from "node:path";
 import { parseArgs } from "node:util";
 import type { CliEnv } from "../config/cli.js";
-import { loadProject, notDeployedYet, ProjectError } from "../config/project.js";
+import { loadProject, ProjectError } from "../config/project.js";
 import { adminClient, CliError } from "./api-client.js";
 import type { DeployAnswer } from "./deploy-plan.js";
 import { planLines } from "./deploy-plan.js";
@@ -47,8 +47,6 @@ export async function deploy(args: string[], env: CliEnv, io: CliIo): Promise<vo
     }
     throw err;
   }
-  const later = notDeployedYet(project);
-  if (later.length > 0) io.err(`note: topics are not deployed yet; skipped ${later.join("; ")}`);
 
   const { manifest, sizes } = await buildManifest(project, {
     dryRun: values["dry-run"] ?? false,

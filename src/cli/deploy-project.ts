@@ -9,7 +9,7 @@
 import { existsSync } from "node:fs";
 import { count } from "drizzle-orm";
 import * as v from "valibot";
-import { loadProject, notDeployedYet } from "../config/project.js";
+import { loadProject } from "../config/project.js";
 import { PicloudError } from "../lib/errors.js";
 import type { Logger } from "../lib/logger.js";
 import { scripts } from "../scripts/schema.js";
@@ -59,9 +59,6 @@ export async function deployProjectOnStart(
       return { status: "skipped", reason: "has-scripts" };
     }
     const project = loadProject(tomlPath);
-    const later = notDeployedYet(project);
-    if (later.length > 0)
-      log.warn({ file: tomlPath, skipped: later }, "topics are not deployed yet");
     // Imported here: the bundler (esbuild) is loaded only when there is something to deploy.
     const { buildManifest } = await import("./manifest.js");
     const { manifest } = await buildManifest(project);

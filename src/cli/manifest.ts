@@ -78,7 +78,14 @@ export async function buildManifest(
     });
   }
   return {
-    manifest: { dryRun: opts.dryRun ?? false, name: project.name, vars: project.vars, scripts },
+    manifest: {
+      dryRun: opts.dryRun ?? false,
+      name: project.name,
+      vars: project.vars,
+      scripts,
+      // The file is the truth for topics as for vars: listed ones are set, others removed.
+      topics: project.topics.map((t) => ({ name: t.name, external: t.external, auth: t.auth })),
+    },
     sizes,
   };
 }

@@ -47,6 +47,11 @@ export const ENV_VARS = {
   PICLOUD_DEAD_LETTER_RETENTION_DAYS: "How long dead letters are kept. Default 30.",
   PICLOUD_CRON_GRACE_MS:
     "A cron time older than this when first seen was missed (downtime): its trigger's catchup policy applies. Default 60000.",
+  PICLOUD_REALTIME_HEARTBEAT_MS: "Heartbeat comment interval on realtime streams. Default 30000.",
+  PICLOUD_REALTIME_REPLAY_SECONDS: "How long published messages are kept for Last-Event-ID resume. Default 3600.",
+  PICLOUD_REALTIME_REPLAY_MAX: "Most messages replayed to one reconnecting subscriber. Default 1000.",
+  PICLOUD_REALTIME_BUFFER: "Messages buffered per slow subscriber before the oldest are dropped. Default 1000.",
+  PICLOUD_MAX_MESSAGE_BYTES: "Largest pub/sub message (as JSON). Default 65536.",
   PICLOUD_DEPLOY_ON_START:
     "picloud.toml deployed at start while the instance has no scripts; 'off' disables. Default ./picloud.toml.",
 } as const;
@@ -68,6 +73,7 @@ export interface DaemonConfig {
   files: FilesConfig;
   runtime: RuntimeConfig;
   events: EventsConfig;
+  realtime: RealtimeConfig;
   /** Absolute path of the picloud.toml to deploy on an empty instance, or null. */
   deployOnStart: string | null;
 }
@@ -83,6 +89,15 @@ export interface RuntimeConfig {
   maxResponseBytes: number;
   maxLogBytes: number;
   executionRetentionDays: number;
+}
+
+/** Realtime topics over SSE (SPEC §6). */
+export interface RealtimeConfig {
+  heartbeatMs: number;
+  replaySeconds: number;
+  replayMax: number;
+  bufferPerSubscriber: number;
+  maxMessageBytes: number;
 }
 
 /** env.files (SPEC §3.3); the bytes live under `<dataDir>/files`. */
@@ -271,6 +286,13 @@ export function loadDaemonConfig(env: Env = process.env, cwd = process.cwd()): D
     },
     runtime: loadRuntimeConfig(env, problems),
     events: loadEventsConfig(env, problems),
+    realtime: {
+      heartbeatMs: field(env, "PICLOUD_REALTIME_HEARTBEAT_MS", intIn(100, 3_600_000), 30_000, problems),
+      replaySeconds: field(env, "PICLOUD_REALTIME_REPLAY_SECONDS", intIn(0, 30 * 86_400), 3600, problems),
+      replayMax: field(env, "PICLOUD_REALTIME_REPLAY_MAX", intIn(0, 100_000), 1000, problems),
+      bufferPerSubscriber: field(env, "PICLOUD_REALTIME_BUFFER", intIn(1, 1_000_000), 1000, problems),
+      maxMessageBytes: field(env, "PICLOUD_MAX_MESSAGE_BYTES", intIn(64, 16 * 1024 * 1024), 65_536, problems),
+    },
     deployOnStart:
       env.PICLOUD_DEPLOY_ON_START === "off"
         ? null

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { loadProject, notDeployedYet, ProjectError, parseProject, projectAppName } from "./project.js";
+import { loadProject, ProjectError, parseProject, projectAppName } from "./project.js";
 import { parseRouteString } from "./project-routes.js";
 
 const dir = mkdtempSync(path.join(os.tmpdir(), "picloud-project-"));
@@ -65,7 +65,6 @@ describe("picloud.toml: valid files", () => {
     expect(p.scripts[1]!.crons).toEqual([{ schedule: "0 7 * * *", timezone: null, catchup: null }]);
     expect(p.scripts[1]!.triggers).toEqual([{ kind: "docs", collection: "posts", ops: ["insert"] }]);
     expect(p.topics).toEqual([{ name: "comments", auth: "token", external: false }]);
-    expect(notDeployedYet(p)).toEqual(["topics: comments"]);
   });
 
   it("applies [env.<name>]: vars merge over the top level, name overrides", () => {

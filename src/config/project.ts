@@ -290,10 +290,3 @@ export function projectAppName(file: string): string | null {
     return null;
   }
 }
-
-/** Keys that were parsed but are not deployed yet, as readable notes ("topics: comments"). */
-export function notDeployedYet(project: Project): string[] {
-  const notes: string[] = [];
-  if (project.topics.length) notes.push(`topics: ${project.topics.map((t) => t.name).join(", ")}`);
-  return notes;
-}

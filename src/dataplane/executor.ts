@@ -98,11 +98,13 @@ export class Executor {
    */
   async start(req: RunRequest, permit: Permit): Promise<StartedRun> {
     let source: string;
+    let modules: Record<string, string> | undefined;
     let vars: Record<string, string>;
     let fetch: Awaited<ReturnType<FetchFor>>;
     try {
-      [source, vars, fetch] = await Promise.all([
+      [source, modules, vars, fetch] = await Promise.all([
         this.source(req.script.versionId),
+        this.moduleSources(req.script.modules),
         this.appVars(req.appId),
         this.deps.fetchFor(req.appId),
       ]);
@@ -121,7 +123,7 @@ export class Executor {
         executionId,
         rootExecutionId,
         depth,
-        script: { versionId: req.script.versionId, source, isolation: req.script.isolation },
+        script: { versionId: req.script.versionId, source, isolation: req.script.isolation, modules },
         entry: req.entry,
         input: req.input,
         params: req.params,
@@ -199,6 +201,14 @@ export class Executor {
     if (source === null) throw new Error(`script version ${versionId} vanished`);
     this.sources.set(versionId, source);
     return source;
+  }
+
+  /** The pinned modules' sources by import name (each an immutable version, so cached like any source). */
+  private async moduleSources(pins: Record<string, string>): Promise<Record<string, string> | undefined> {
+    const names = Object.keys(pins);
+    if (names.length === 0) return undefined;
+    const sources = await Promise.all(names.map((n) => this.source(pins[n]!)));
+    return Object.fromEntries(names.map((n, i) => [n, sources[i]!]));
   }
 
   private appVars(appId: string): Promise<Record<string, string>> {

@@ -35,6 +35,8 @@ export function invokeRoutes(deps: { apps: Apps; scripts: Scripts; executor: Exe
     assertCan(p, "script.write", app.access);
     if (script.kind !== "handler" || !script.currentVersionId)
       throw new PicloudError(400, "bad_request", "only handler scripts with a version can be invoked");
+    const runnable = await deps.scripts.runnable(app.id, script.id);
+    if (!runnable) throw new PicloudError(400, "bad_request", "the script has no version to run");
     const permit = deps.executor.gate.tryAcquire();
     if (!permit) throw new PicloudError(503, "busy", "too many executions in progress; retry shortly");
     const url = new URL(body.request?.path ?? "/", `http://${app.slug}.invoke.picloud`);
@@ -55,14 +57,8 @@ export function invokeRoutes(deps: { apps: Apps; scripts: Scripts; executor: Exe
     const run = await deps.executor.start(
       {
         appId: app.id,
-        script: {
-          id: script.id,
-          name: script.name,
-          versionId: script.currentVersionId,
-          version: script.currentVersion ?? 0,
-          isolation: "none",
-          limits: script.limits,
-        },
+        // A test run always gets a fresh context, whatever the script's isolation.
+        script: { ...runnable, isolation: "none" },
         entry: body.entry,
         input,
         trigger: "invoke",

@@ -17,6 +17,8 @@ export interface RoutableScript {
   version: number;
   isolation: Isolation;
   limits: ScriptLimits;
+  /** Pinned module versions the script imports: name → version id. */
+  modules: Record<string, string>;
 }
 
 export interface TableRoute extends RouteSpec {

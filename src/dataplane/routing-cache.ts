@@ -66,13 +66,13 @@ export class RoutingCache {
 
   private async loadRoutes(appId: string): Promise<RouteTable> {
     const rows = await this.db
-      .select({ r: routes, s: scripts, version: scriptVersions.version })
+      .select({ r: routes, s: scripts, version: scriptVersions.version, modules: scriptVersions.modules })
       .from(routes)
       .innerJoin(scripts, eq(scripts.id, routes.scriptId))
       .innerJoin(scriptVersions, eq(scriptVersions.id, scripts.currentVersionId))
       .where(and(eq(routes.appId, appId), eq(scripts.appId, appId), isNotNull(scripts.currentVersionId)));
     return new RouteTable(
-      rows.map(({ r, s, version }) => ({
+      rows.map(({ r, s, version, modules }) => ({
         id: r.id,
         methods: r.methods,
         path: r.path,
@@ -85,6 +85,7 @@ export class RoutingCache {
           version,
           isolation: s.isolation,
           limits: s.limits,
+          modules,
         },
       })),
     );

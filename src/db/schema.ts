@@ -6,4 +6,5 @@ export * from "../bindings/files/schema.js";
 export * from "../bindings/kv/schema.js";
 export * from "../events/schema.js";
 export * from "../executions/schema.js";
+export * from "../realtime/schema.js";
 export * from "../scripts/schema.js";

@@ -47,6 +47,11 @@ const deadLetterConfig = v.strictObject({
   source: v.optional(glob("source"), "*"),
 });
 
+const pubsubConfig = v.strictObject({
+  /** Topic glob: `*`, `orders.*`-style prefixes ending in `*`, or an exact topic. */
+  topic: glob("topic"),
+});
+
 /** Kinds this build can deliver; the others are refused with a clear message until they exist. */
 const SCHEMAS: Partial<Record<TriggerKind, v.GenericSchema<unknown, TriggerConfig>>> = {
   kv: dataConfig,
@@ -54,6 +59,7 @@ const SCHEMAS: Partial<Record<TriggerKind, v.GenericSchema<unknown, TriggerConfi
   files: filesConfig,
   dead_letter: deadLetterConfig,
   cron: cronConfigSchema,
+  pubsub: pubsubConfig,
 };
 
 export function triggerConfigSchema(kind: TriggerKind): v.GenericSchema<unknown, TriggerConfig> | undefined {

@@ -33,8 +33,8 @@ describe.each(testDbKinds())("deploy [%s]", (kind) => {
     ).toEqual([
       "create app blog",
       "update vars vars",
-      "create script api",
       "create script lib/util",
+      "create script api",
       "create route GET /posts",
       "create route * /posts/:id",
     ]);

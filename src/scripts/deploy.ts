@@ -9,6 +9,7 @@ import { eq } from "drizzle-orm";
 import { apps } from "../apps/schema.js";
 import type { Db, Tx } from "../db/client.js";
 import { conflict } from "../lib/errors.js";
+import { resolveModules } from "./module-graph.js";
 import type { DeployManifest } from "./schemas.js";
 import type { Scripts, ScriptView } from "./scripts.js";
 import { lockAppRoutes, normalizeSpec, type RouteSpec, routeLabel, type UserRoutes } from "./user-routes.js";
@@ -80,8 +81,14 @@ export class Deployer {
         await lockAppRoutes(tx, appId);
         await this.reconcileVars(tx, appId, manifest, changes);
         const byName = new Map<string, ScriptView>();
-        for (const s of manifest.scripts)
-          byName.set(s.name, await this.reconcileScript(tx, appId, s, actorId, changes));
+        // Modules first, linked only once all of them are in place (they may import each other);
+        // then handlers, linked to (pinning) the modules as they are now.
+        const modules = manifest.scripts.filter((s) => s.kind === "module");
+        for (const s of modules)
+          byName.set(s.name, await this.reconcileScript(tx, appId, s, actorId, changes, false));
+        for (const s of modules) await resolveModules(tx, appId, s.name, s.source);
+        for (const s of manifest.scripts.filter((x) => x.kind !== "module"))
+          byName.set(s.name, await this.reconcileScript(tx, appId, s, actorId, changes, true));
         await this.reconcileRoutes(tx, appId, manifest, byName, changes);
         for (const step of this.steps) await step.reconcile(tx, appId, manifest, byName, actorId, changes);
         if (manifest.dryRun) throw new DryRunRollback();
@@ -113,6 +120,7 @@ export class Deployer {
     s: DeployManifest["scripts"][number],
     actorId: string | null,
     changes: PlannedChange[],
+    link: boolean,
   ): Promise<ScriptView> {
     let script: ScriptView | null = await this.scripts.get(appId, s.name, tx).catch(() => null);
     if (!script) {
@@ -121,6 +129,7 @@ export class Deployer {
         { name: s.name, kind: s.kind, source: s.source, isolation: s.isolation, limits: s.limits },
         actorId,
         tx,
+        link,
       );
       changes.push({ action: "create", kind: "script", name: s.name, detail: `${s.kind}, version 1` });
     } else {
@@ -129,7 +138,7 @@ export class Deployer {
           `script ${s.name} is a ${script.kind}; it cannot be deployed as a ${s.kind} (delete it first)`,
         );
       }
-      const version = await this.scripts.addVersion(script, s.source, actorId, tx);
+      const version = await this.scripts.addVersion(script, s.source, actorId, tx, link);
       if (version)
         changes.push({
           action: "update",

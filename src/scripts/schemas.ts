@@ -117,5 +117,15 @@ export const deployBody = v.strictObject({
     ),
     v.check((s) => new Set(s.map((x) => x.name)).size === s.length, "scripts: each name may appear once"),
   ),
+  /** Realtime topics; when present, the app's topics become exactly these (checked by the realtime deploy step). */
+  topics: v.optional(
+    v.array(
+      v.strictObject({
+        name: v.string("topics: name must be a string"),
+        external: v.optional(v.boolean("topics: external must be true or false")),
+        auth: v.optional(v.string("topics: auth must be a string")),
+      }),
+    ),
+  ),
 });
 export type DeployManifest = v.InferOutput<typeof deployBody>;

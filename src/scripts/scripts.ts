@@ -9,6 +9,8 @@ import type { Db, DbOrTx } from "../db/client.js";
 import { uniqueViolation } from "../db/errors.js";
 import { conflict, notFound } from "../lib/errors.js";
 import { isUuid, uuidv7 } from "../lib/ids.js";
+import { importsOf } from "./imports.js";
+import { type ModulePins, resolveModules, samePins } from "./module-graph.js";
 import { type Isolation, type ScriptKind, type ScriptLimits, scripts, scriptVersions } from "./schema.js";
 
 export interface ScriptView {
@@ -29,6 +31,8 @@ export interface VersionView {
   scriptId: string;
   version: number;
   sourceHash: string;
+  /** Module versions this version imports (name → version id), pinned when it was created. */
+  modules: ModulePins;
   size: number;
   createdBy: string | null;
   createdAt: string;
@@ -51,6 +55,22 @@ export interface RunnableScript {
   version: number;
   isolation: Isolation;
   limits: ScriptLimits;
+  modules: ModulePins;
+}
+
+/**
+ * Only handlers keep pins: they are what runs, with every module it reaches.
+ * A module's own imports are checked (cycles, missing) but not stored, so a
+ * module's version does not depend on how it was uploaded.
+ */
+function pinsFor(kind: ScriptKind, pins: ModulePins): ModulePins {
+  return kind === "module" ? {} : pins;
+}
+
+/** Without linking (deploy links later), a source must still parse. */
+async function checkParses(name: string, source: string): Promise<ModulePins> {
+  await importsOf(source, name);
+  return {};
 }
 
 export const sourceHash = (source: string) => createHash("sha256").update(source).digest("hex");
@@ -111,9 +131,25 @@ export class Scripts {
     return Number(row?.n ?? 0);
   }
 
-  /** Creates a script with version 1 as its current version. */
-  async create(appId: string, input: NewScript, createdBy: string | null, tx?: DbOrTx): Promise<ScriptView> {
+  /**
+   * Creates a script with version 1 as its current version. Its imports are
+   * linked to the app's modules (pinned) unless `link` is false — deploy links
+   * modules only once every module of the manifest is in place.
+   */
+  async create(
+    appId: string,
+    input: NewScript,
+    createdBy: string | null,
+    tx?: DbOrTx,
+    link = true,
+  ): Promise<ScriptView> {
     const run = async (t: DbOrTx) => {
+      const modules = pinsFor(
+        input.kind,
+        link
+          ? await resolveModules(t, appId, input.name, input.source)
+          : await checkParses(input.name, input.source),
+      );
       const id = uuidv7();
       const versionId = uuidv7();
       await t.insert(scripts).values({
@@ -131,6 +167,7 @@ export class Scripts {
         version: 1,
         source: input.source,
         sourceHash: sourceHash(input.source),
+        modules,
         createdBy,
       });
       await t.update(scripts).set({ currentVersionId: versionId }).where(eq(scripts.id, id));
@@ -155,16 +192,24 @@ export class Scripts {
     source: string,
     createdBy: string | null,
     tx?: DbOrTx,
+    link = true,
   ): Promise<VersionView | null> {
     const hash = sourceHash(source);
     const run = async (t: DbOrTx) => {
+      const modules = pinsFor(
+        script.kind,
+        link
+          ? await resolveModules(t, script.appId, script.name, source)
+          : await checkParses(script.name, source),
+      );
       const [cur] = script.currentVersionId
         ? await t
-            .select({ hash: scriptVersions.sourceHash })
+            .select({ hash: scriptVersions.sourceHash, modules: scriptVersions.modules })
             .from(scriptVersions)
             .where(eq(scriptVersions.id, script.currentVersionId))
         : [];
-      if (cur?.hash === hash) return null;
+      // The same code linked to the same module versions is the same version.
+      if (cur?.hash === hash && samePins(cur.modules, modules)) return null;
       const [top] = await t
         .select({ n: max(scriptVersions.version) })
         .from(scriptVersions)
@@ -178,6 +223,7 @@ export class Scripts {
           version: (top?.n ?? 0) + 1,
           source,
           sourceHash: hash,
+          modules,
           createdBy,
         })
         .returning();
@@ -203,6 +249,7 @@ export class Scripts {
         scriptId: scriptVersions.scriptId,
         version: scriptVersions.version,
         sourceHash: scriptVersions.sourceHash,
+        modules: scriptVersions.modules,
         createdBy: scriptVersions.createdBy,
         createdAt: scriptVersions.createdAt,
         size: sql<number>`octet_length(${scriptVersions.source})`,
@@ -254,12 +301,12 @@ export class Scripts {
   /** What the runtime needs to run a script's current version, or null when it has none (or is gone). */
   async runnable(appId: string, scriptId: string): Promise<RunnableScript | null> {
     const [row] = await this.db
-      .select({ s: scripts, version: scriptVersions.version })
+      .select({ s: scripts, version: scriptVersions.version, modules: scriptVersions.modules })
       .from(scripts)
       .innerJoin(scriptVersions, eq(scriptVersions.id, scripts.currentVersionId))
       .where(and(eq(scripts.id, scriptId), eq(scripts.appId, appId)));
     if (!row) return null;
-    const { s, version } = row;
+    const { s, version, modules } = row;
     return {
       id: s.id,
       name: s.name,
@@ -268,6 +315,7 @@ export class Scripts {
       version,
       isolation: s.isolation,
       limits: s.limits,
+      modules,
     };
   }
 
@@ -287,6 +335,7 @@ function versionView(
     scriptId: string;
     version: number;
     sourceHash: string;
+    modules: ModulePins;
     createdBy: string | null;
     createdAt: Date;
   },
@@ -298,6 +347,7 @@ function versionView(
     scriptId: r.scriptId,
     version: r.version,
     sourceHash: r.sourceHash,
+    modules: r.modules,
     size,
     createdBy: r.createdBy,
     createdAt: r.createdAt.toISOString(),

@@ -61,6 +61,7 @@ export async function startDaemon(
       events: config.events,
       dataDir: config.dataDir,
       files: config.files,
+      realtime: config.realtime,
     },
     log,
   );
@@ -76,6 +77,7 @@ export async function startDaemon(
   }
 
   await services.changes.start();
+  await services.broadcaster.start();
   await services.sandbox.warm();
   await opts.beforeListen?.(services);
   const background = new BackgroundLoops(services);
@@ -120,6 +122,7 @@ export async function startDaemon(
         await new Promise((r) => setTimeout(r, 20));
       await services.recorder.flush();
       services.sandbox.dispose();
+      await services.broadcaster.stop();
       await services.changes.stop();
       await database.close();
       log.info("stopped");

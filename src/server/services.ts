@@ -17,14 +17,20 @@ import { AdminUsers } from "../auth/users.js";
 import { deadLettersBinding } from "../bindings/dead-letters/bridge.js";
 import { docsBinding } from "../bindings/docs/bridge.js";
 import { DocsService } from "../bindings/docs/service.js";
-import { createGuardedFetch } from "../bindings/fetch/guarded-fetch.js";
+import { AppFetch } from "../bindings/fetch/app-fetch.js";
 import { filesBinding } from "../bindings/files/bridge.js";
 import { LocalBlobStore } from "../bindings/files/local-blob-store.js";
 import { FilesService } from "../bindings/files/service.js";
 import { BindingRegistry } from "../bindings/index.js";
 import { kvBinding } from "../bindings/kv/bridge.js";
 import { KvService } from "../bindings/kv/service.js";
-import type { EventsConfig, RuntimeConfig } from "../config/env.js";
+import { pubsubBinding } from "../bindings/pubsub/bridge.js";
+import { PubSubService } from "../bindings/pubsub/service.js";
+import type { EventsConfig, RealtimeConfig, RuntimeConfig } from "../config/env.js";
+import { Broadcaster } from "../realtime/broadcaster.js";
+import { topicsDeployStep } from "../realtime/deploy-topics.js";
+import { SubscriberTokens } from "../realtime/subscriber-tokens.js";
+import { Topics } from "../realtime/topics.js";
 import { Executor } from "../dataplane/executor.js";
 import { RoutingCache } from "../dataplane/routing-cache.js";
 import { ChangeFeed } from "../db/change-feed.js";
@@ -59,6 +65,7 @@ export interface ServiceOptions {
   dataDir: string;
   /** Default: 25 MiB. */
   files?: { maxFileBytes: number };
+  realtime: RealtimeConfig;
   /** Identifies this process's outbox claims. */
   processId?: string;
   /** Node process metrics in /metrics (off in tests, where many instances share one process). */
@@ -103,6 +110,10 @@ export interface Services {
   readonly kv: KvService;
   readonly docs: DocsService;
   readonly files: FilesService;
+  readonly topics: Topics;
+  readonly subscriberTokens: SubscriberTokens;
+  readonly broadcaster: Broadcaster;
+  readonly pubsub: PubSubService;
 }
 
 export function createServices(database: Database, options: ServiceOptions, log: Logger): Services {
@@ -131,14 +142,18 @@ export function createServices(database: Database, options: ServiceOptions, log:
   const fileStore = new LocalBlobStore(path.join(options.dataDir, "files"));
   const files = new FilesService(db, fanout, fileStore, log, options.files?.maxFileBytes ?? 25 * 1024 * 1024);
   bindings.register(filesBinding(files));
+  const topics = new Topics(db, changes);
+  const subscriberTokens = new SubscriberTokens(db);
+  const broadcaster = new Broadcaster(db, database.notifier, database.kind === "postgres", log);
+  const pubsub = new PubSubService(db, fanout, topics, broadcaster, options.realtime);
+  bindings.register(pubsubBinding(pubsub, topics, subscriberTokens));
   bindings.register(
     deadLettersBinding(deadLetters, (userId, appId) => apps.userCan(userId, appId, "data.write")),
   );
   const recorder = new ExecutionRecorder(db, log);
   const tail = new LiveTail();
   const metrics = new Metrics(sandbox, { processMetrics: options.processMetrics });
-  // One SSRF-guarded client for now; per-app allowlists plug in here.
-  const guardedFetch = createGuardedFetch({ maxResponseBytes: options.runtime.maxResponseBytes });
+  const appFetch = new AppFetch(db, changes, { maxResponseBytes: options.runtime.maxResponseBytes });
   const executor = new Executor({
     db,
     sandbox,
@@ -148,12 +163,13 @@ export function createServices(database: Database, options: ServiceOptions, log:
     tail,
     config: options.runtime,
     changes,
-    fetchFor: async () => guardedFetch,
+    fetchFor: (appId) => appFetch.for(appId),
     onFinished: (trigger, status, ms) => metrics.executionFinished(trigger, status, ms),
     log,
   });
   const triggers = new Triggers(db);
   const deployer = new Deployer(db, scripts, routes);
+  deployer.registerStep(topicsDeployStep(topics));
   deployer.registerStep(triggersDeployStep(triggers));
   const dispatcher = new Dispatcher({
     db,
@@ -202,5 +218,9 @@ export function createServices(database: Database, options: ServiceOptions, log:
     kv,
     docs,
     files,
+    topics,
+    subscriberTokens,
+    broadcaster,
+    pubsub,
   };
 }

@@ -19,7 +19,7 @@ import type { Hono } from "hono";
 import { afterAll, beforeAll, beforeEach } from "vitest";
 import type { AdminEnv } from "../auth/http.js";
 import type { InstanceRole } from "../auth/schema.js";
-import type { EventsConfig, RuntimeConfig } from "../config/env.js";
+import type { EventsConfig, RealtimeConfig, RuntimeConfig } from "../config/env.js";
 import { createLogger } from "../lib/logger.js";
 import { createHttpApp } from "../server/http-app.js";
 import { createServices, type Services } from "../server/services.js";
@@ -123,10 +123,20 @@ export const TEST_EVENTS: EventsConfig = {
   deadLetterRetentionDays: 30,
 };
 
+/** Realtime for tests: quick heartbeats so heartbeat behaviour is observable. */
+export const TEST_REALTIME: RealtimeConfig = {
+  heartbeatMs: 200,
+  replaySeconds: 3600,
+  replayMax: 1000,
+  bufferPerSubscriber: 1000,
+  maxMessageBytes: 65_536,
+};
+
 export function useHarness(
   kind: TestDbKind,
   opts: {
     runtime?: Partial<RuntimeConfig>;
+    realtime?: Partial<RealtimeConfig>;
     events?: Partial<Omit<EventsConfig, "retry">> & { retry?: Partial<EventsConfig["retry"]> };
     files?: { maxFileBytes: number };
   } = {},
@@ -148,6 +158,7 @@ export function useHarness(
         baseDomain: "localhost",
         runtime: { ...TEST_RUNTIME, ...opts.runtime },
         events: { ...TEST_EVENTS, ...opts.events, retry: { ...TEST_EVENTS.retry, ...opts.events?.retry } },
+        realtime: { ...TEST_REALTIME, ...opts.realtime },
         processMetrics: false,
         dataDir,
         files: opts.files,

@@ -6,6 +6,7 @@
  */
 import { and, asc, eq, gt, gte, isNull, lt, or, sql } from "drizzle-orm";
 import type { Db, DbOrTx } from "../../db/client.js";
+import { jsonbValue } from "../../db/jsonb.js";
 import type { EventFanout } from "../../events/fanout.js";
 import { type DataOp, dataEventMatches } from "../../events/trigger-config.js";
 import type { BindingContext } from "../index.js";
@@ -52,7 +53,7 @@ export class KvService {
     value: unknown,
     ttlSeconds?: number,
   ): Promise<void> {
-    const stored = jsonb(value);
+    const stored = jsonbValue(value);
     const expiresAt = ttlSeconds ? new Date(Date.now() + ttlSeconds * 1000) : null;
     const upsert = (t: DbOrTx) =>
       t
@@ -169,11 +170,6 @@ export class KvService {
     }
     return total;
   }
-}
-
-/** A JSON value for a jsonb column: JSON null must be the jsonb `null`, not SQL NULL. */
-export function jsonb(value: unknown): unknown {
-  return value === null ? sql`'null'::jsonb` : value;
 }
 
 /** A trigger watches the collection for some op (the op is decided after reading the previous value). */

@@ -1,0 +1,86 @@
+/**
+ * Subscriber tokens (SPEC §3.4, §6): `base64url(claims).base64url(HMAC-SHA256)`
+ * with claims {app, topics, exp}, signed with a per-app key of 32 random bytes
+ * made on first use. A token is good only for its app and its topics until it
+ * expires; the check is constant-time.
+ */
+import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { eq } from "drizzle-orm";
+import type { Db } from "../db/client.js";
+import { realtimeKeys } from "./schema.js";
+
+export const MIN_TTL_SECONDS = 10;
+export const MAX_TTL_SECONDS = 24 * 3600;
+export const DEFAULT_TTL_SECONDS = 3600;
+
+interface Claims {
+  /** app id */
+  a: string;
+  /** topics */
+  t: string[];
+  /** expiry, epoch seconds */
+  e: number;
+}
+
+export class SubscriberTokens {
+  private readonly keys = new Map<string, Promise<Buffer>>();
+
+  constructor(private readonly db: Db) {}
+
+  /** Mints a token for topics of an app; ttl is clamped to 10 s … 24 h. */
+  async mint(
+    appId: string,
+    topicNames: string[],
+    ttlSeconds = DEFAULT_TTL_SECONDS,
+    now = Date.now(),
+  ): Promise<{ token: string; expiresAt: string }> {
+    const ttl = Math.min(MAX_TTL_SECONDS, Math.max(MIN_TTL_SECONDS, Math.floor(ttlSeconds)));
+    const exp = Math.floor(now / 1000) + ttl;
+    const claims: Claims = { a: appId, t: [...new Set(topicNames)], e: exp };
+    const body = Buffer.from(JSON.stringify(claims)).toString("base64url");
+    const sig = createHmac("sha256", await this.key(appId))
+      .update(body)
+      .digest("base64url");
+    return { token: `${body}.${sig}`, expiresAt: new Date(exp * 1000).toISOString() };
+  }
+
+  /** True when the token was signed for this app, names the topic, and has not expired. */
+  async verify(appId: string, topic: string, token: string, now = Date.now()): Promise<boolean> {
+    const dot = token.indexOf(".");
+    if (dot <= 0 || token.length > 8192) return false;
+    const body = token.slice(0, dot);
+    const given = Buffer.from(token.slice(dot + 1), "base64url");
+    const expected = createHmac("sha256", await this.key(appId))
+      .update(body)
+      .digest();
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return false;
+    let claims: Claims;
+    try {
+      claims = JSON.parse(Buffer.from(body, "base64url").toString("utf8")) as Claims;
+    } catch {
+      return false;
+    }
+    return claims.a === appId && Array.isArray(claims.t) && claims.t.includes(topic) && claims.e * 1000 > now;
+  }
+
+  /** The app's signing key, created once (the first writer wins when several processes race). */
+  private key(appId: string): Promise<Buffer> {
+    let k = this.keys.get(appId);
+    if (!k) {
+      k = (async () => {
+        await this.db
+          .insert(realtimeKeys)
+          .values({ appId, key: randomBytes(32).toString("base64") })
+          .onConflictDoNothing({ target: realtimeKeys.appId });
+        const [row] = await this.db
+          .select({ key: realtimeKeys.key })
+          .from(realtimeKeys)
+          .where(eq(realtimeKeys.appId, appId));
+        return Buffer.from(row!.key, "base64");
+      })();
+      this.keys.set(appId, k);
+      k.catch(() => this.keys.delete(appId));
+    }
+    return k;
+  }
+}
