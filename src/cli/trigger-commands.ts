@@ -15,7 +15,7 @@ interface Trigger {
 }
 
 export const TRIGGERS_USAGE =
-  'usage: picloud triggers ls | add <script> --kind kv|docs|dead_letter|cron [--collection c] [--ops insert,update,delete] [--source s] [--schedule "*/5 * * * *"] [--timezone Europe/Paris] [--catchup once|skip] [--max-attempts n] [--backoff exponential|linear|constant] | rm <id> | enable <id> | disable <id>  [--app <slug>] [--output json]';
+  'usage: picloud triggers ls | add <script> --kind kv|docs|files|dead_letter|cron [--collection c] [--prefix path/] [--ops insert,update,delete] [--source s] [--schedule "*/5 * * * *"] [--timezone Europe/Paris] [--catchup once|skip] [--max-attempts n] [--backoff exponential|linear|constant] | rm <id> | enable <id> | disable <id>  [--app <slug>] [--output json]';
 
 const describe = (t: Trigger) =>
   Object.entries(t.config)
@@ -33,6 +33,7 @@ export async function triggersCommand(args: string[], env: CliEnv, io: CliIo): P
       output: { type: "string", short: "o" },
       kind: { type: "string" },
       collection: { type: "string" },
+      prefix: { type: "string" },
       ops: { type: "string" },
       source: { type: "string" },
       schedule: { type: "string" },
@@ -66,6 +67,7 @@ export async function triggersCommand(args: string[], env: CliEnv, io: CliIo): P
       if (!positionals[0] || !values.kind) throw new CliError(TRIGGERS_USAGE, 2);
       const config: Record<string, unknown> = {};
       if (values.collection) config.collection = values.collection;
+      if (values.prefix !== undefined) config.prefix = values.prefix;
       if (values.ops) config.ops = values.ops.split(",").map((s) => s.trim());
       if (values.source) config.source = values.source;
       if (values.schedule !== undefined) config.schedule = values.schedule;

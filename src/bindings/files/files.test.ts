@@ -50,7 +50,7 @@ describe.each(testDbKinds())("env.files as a script sees it [%s]", (kind) => {
     expect(out.got.etag).toBe(out.put.etag);
   });
 
-  it("round-trips all 256 byte values from typed arrays, ArrayBuffers, views with an offset and Blobs", async () => {
+  it("round-trips all 256 byte values from typed arrays, ArrayBuffers, views with an offset, DataViews and Blobs", async () => {
     const owner = await h.user("owner");
     const out = await h.runScript(
       owner,
@@ -61,8 +61,9 @@ describe.each(testDbKinds())("env.files as a script sees it [%s]", (kind) => {
        await env.files.put("view", new Uint8Array(padded.buffer, 20, 256));
        await env.files.put("u16", new Uint16Array(all.buffer));
        await env.files.put("blob", new Blob([all]));
+       await env.files.put("dataview", new DataView(padded.buffer, 20, 256));
        const out = {};
-       for (const p of ["u8", "buffer", "view", "u16", "blob"]) {
+       for (const p of ["u8", "buffer", "view", "u16", "blob", "dataview"]) {
          const got = await env.files.get(p);
          const back = new Uint8Array(got.body);
          out[p] = [got.size, back.length, back.every((b, i) => b === i), got.etag];
@@ -70,7 +71,14 @@ describe.each(testDbKinds())("env.files as a script sees it [%s]", (kind) => {
        return Response.json(out);`,
     );
     const expected = [256, 256, true, "e2c865db4162bed963bfaa9ef6ac18f0"];
-    expect(out).toEqual({ u8: expected, buffer: expected, view: expected, u16: expected, blob: expected });
+    expect(out).toEqual({
+      u8: expected,
+      buffer: expected,
+      view: expected,
+      u16: expected,
+      blob: expected,
+      dataview: expected,
+    });
   });
 
   it("stores empty files, picks content types, and changes the etag with the content only", async () => {
