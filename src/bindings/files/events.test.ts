@@ -25,20 +25,24 @@ describe.each(testDbKinds())("files triggers [%s]", (kind) => {
           return new Response("ok"); } }`,
         routes: [{ path: "/w" }],
       },
-      { name: "audit", source: `export default { async trigger(event, env, ctx) { ${RECORD("seen")} } }` },
+      {
+        name: "audit",
+        source: `export default { async trigger(event, env, ctx) { ${RECORD("seen")} } }`,
+        // As picloud.toml's `triggers = [{ kind = "files", prefix = "uploads/" }]` deploys it.
+        triggers: [{ kind: "files", config: { prefix: "uploads/" }, retry: {} }],
+      },
       {
         name: "deletes",
         source: `export default { async trigger(event, env, ctx) { ${RECORD("deletes")} } }`,
       },
     ];
     expect((await owner.post("/apps/default/deploy", { scripts })).status).toBe(200);
-    for (const t of [
-      { script: "audit", kind: "files", config: { prefix: "uploads/" } },
-      { script: "deletes", kind: "files", config: { ops: ["delete"] } },
-    ]) {
-      const r = await owner.post("/apps/default/triggers", t);
-      expect(r.status, JSON.stringify(r.body)).toBe(201);
-    }
+    const r = await owner.post("/apps/default/triggers", {
+      script: "deletes",
+      kind: "files",
+      config: { ops: ["delete"] },
+    });
+    expect(r.status, JSON.stringify(r.body)).toBe(201);
   }
   const write = (p: string, body?: string) =>
     h.http.request(`http://localhost/w?p=${encodeURIComponent(p)}`, {

@@ -58,6 +58,24 @@ describe.each(testDbKinds())("files storage [%s]", (kind) => {
     expect(a.file.etag).toBe(b.file.etag);
   });
 
+  it("keeps one row and one blob when writers race on a path, and readers see whole files", async () => {
+    const c = await ctx();
+    const bodies = Array.from({ length: 12 }, (_, i) => bytes(String(i).repeat(1000 + i)));
+    const reads: (string | null)[] = [];
+    await Promise.all([
+      ...bodies.map((b) => h.services.files.put(c, "race.txt", b, "text/plain")),
+      ...bodies.map(async () => {
+        const f = await h.services.files.get(c.appId, "race.txt");
+        reads.push(f ? text(f.body) : null);
+      }),
+    ]);
+    const texts = bodies.map(text);
+    for (const r of reads) if (r !== null) expect(texts).toContain(r);
+    expect(await rows()).toHaveLength(1);
+    expect(filesUnder(store().root)).toHaveLength(1);
+    expect(texts).toContain(text((await h.services.files.get(c.appId, "race.txt"))!.body));
+  });
+
   it("removes the new blob and writes no row when the database step fails", async () => {
     // An app id that does not exist: the blob is written, then the insert violates the foreign key.
     const ghost = { appId: uuidv7(), depth: 0, rootExecutionId: uuidv7() };
