@@ -1,9 +1,10 @@
 /**
  * env.files in the real daemon: the `picloud files` CLI uploads, lists,
  * downloads and removes files over HTTP; a deployed script reads what the CLI
- * uploaded; the bytes sit under PICLOUD_DATA_DIR/files, never under their path.
+ * uploaded; the bytes sit under PICLOUD_DATA_DIR/files, never under their path;
+ * the sweep at start removes what an interrupted write left.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -30,7 +31,20 @@ describe.each(testDbKinds())("picloud files against a running daemon [%s]", (kin
       dropDb = db.drop;
       dbEnv = { DATABASE_URL: db.url };
     }
-    daemon = await startDaemonProcess({ ...ADMIN, ...dbEnv, PICLOUD_MAX_FILE_BYTES: "2000000" });
+    // A write interrupted two hours ago (a crash before the rename) left a temp file behind.
+    const dataDir = path.join(work, "data");
+    const stale = path.join(dataDir, "files", ".tmp", "interrupted.tmp");
+    mkdirSync(path.dirname(stale), { recursive: true });
+    writeFileSync(stale, "partial");
+    const old = new Date(Date.now() - 2 * 3_600_000);
+    utimesSync(stale, old, old);
+    daemon = await startDaemonProcess({ ...ADMIN, ...dbEnv, PICLOUD_MAX_FILE_BYTES: "2000000" }, { dataDir });
+    // The files sweep runs at start.
+    expect(JSON.parse(await daemon.waitForLog(/"files sweep"/))).toMatchObject({
+      tempFiles: 1,
+      orphanBlobs: 0,
+    });
+    expect(existsSync(stale)).toBe(false);
     const env = { PICLOUD_CONFIG_DIR: path.join(work, "config"), PICLOUD_URL: daemon.url };
     const login = await runCli(
       ["login", "--email", ADMIN.PICLOUD_ADMIN_EMAIL, "--password-stdin"],
