@@ -9,6 +9,7 @@ import postgres from "postgres";
 import { afterAll, describe, expect, it } from "vitest";
 import { type DaemonProcess, startDaemonProcess } from "../src/testing/daemon.js";
 import { createPostgresDatabase, testDbKinds } from "../src/testing/database.js";
+import { collectSse } from "../src/testing/sse-client.js";
 
 const ADMIN = { PICLOUD_ADMIN_EMAIL: "owner@example.com", PICLOUD_ADMIN_PASSWORD: "owner password 123" };
 
@@ -69,7 +70,13 @@ postgresOnly("two daemons on one PostgreSQL", () => {
           name: "worker",
           source: `export default { async trigger(e, env) { await env.kv.collection("done").set(e.key, e.id); } }`,
         },
+        {
+          name: "publisher",
+          source: `export default { async fetch(req, env) { return Response.json(await env.pubsub.publish("news", await req.json())); } }`,
+          routes: [{ path: "/publish", methods: ["POST"] }],
+        },
       ],
+      topics: [{ name: "news", external: true, auth: "public" }],
     });
     expect(deployed.status).toBe(200);
     expect(
@@ -132,5 +139,19 @@ postgresOnly("two daemons on one PostgreSQL", () => {
     } finally {
       await sql.end();
     }
+
+    // Realtime across processes: subscribed on B, published through A (small message inline, big one by id).
+    const stream = await fetch(`${b!.url}/realtime/topics/news`);
+    expect(stream.status).toBe(200);
+    const sse = collectSse(stream);
+    await sse.waitFor((_, raw) => raw.includes(": connected"));
+    const big = "x".repeat(20_000);
+    for (const message of [{ n: 1 }, { big }]) {
+      const res = await fetch(`${a!.url}/publish`, { method: "POST", body: JSON.stringify(message) });
+      expect(res.status).toBe(200);
+    }
+    await sse.waitFor((events) => events.length === 2, 15_000);
+    expect(sse.events.map((e) => JSON.parse(e.data).message)).toEqual([{ n: 1 }, { big }]);
+    await sse.close();
   }, 120_000);
 });

@@ -20,6 +20,24 @@ const ENDPOINTS: { method: string; path: string; about: string; curl: string }[]
     about: "the server's clock",
     curl: "curl http://HOST/api/time",
   },
+  {
+    method: "GET",
+    path: "/api/count",
+    about: "a visit counter kept in env.kv",
+    curl: "curl http://HOST/api/count",
+  },
+  {
+    method: "GET",
+    path: "/live",
+    about: "a page that streams the demo topic live (open it in two tabs)",
+    curl: `curl -N http://HOST/realtime/topics/demo   # the raw Server-Sent Events`,
+  },
+  {
+    method: "POST",
+    path: "/api/publish",
+    about: "publishes your JSON body to the demo topic",
+    curl: `curl -X POST http://HOST/api/publish -H 'content-type: application/json' -d '{"text":"hi"}'`,
+  },
 ];
 
 const html = (s: string) =>
