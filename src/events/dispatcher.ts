@@ -13,7 +13,7 @@ import type { EventsConfig } from "../config/env.js";
 import type { Executor } from "../dataplane/executor.js";
 import type { RoutableScript } from "../dataplane/route-table.js";
 import type { ChangeFeed } from "../db/change-feed.js";
-import type { Db, DbOrTx } from "../db/client.js";
+import type { Db } from "../db/client.js";
 import { backoffDelay } from "../lib/backoff.js";
 import { uuidv7 } from "../lib/ids.js";
 import type { Logger } from "../lib/logger.js";
