@@ -55,6 +55,7 @@ export async function createInstance(kind, overrides = {}) {
       baseDomain: "localhost",
       runtime: config.runtime,
       events: config.events,
+      realtime: config.realtime,
       dataDir: tmp,
       files: config.files,
       processMetrics: false,

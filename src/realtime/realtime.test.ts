@@ -125,15 +125,15 @@ describe.each(testDbKinds())("realtime topics over SSE [%s]", (kind) => {
     const owner = await h.user("owner");
     await setup(owner);
     const res = await subscribe("news");
-    // Nobody reads the stream while 30 messages are published (buffer: 5).
-    for (let n = 1; n <= 30; n++) expect((await publish("news", { n })).status).toBe(200);
+    // Nobody reads the stream while 150 messages are published (stream buffer: 64 frames, then a backlog of 5).
+    for (let n = 1; n <= 150; n++) expect((await publish("news", { n })).status).toBe(200);
     const sse = collectSse(res);
     await sse.waitFor((events) =>
-      events.some((e) => e.event === "message" && JSON.parse(e.data).message.n === 30),
+      events.some((e) => e.event === "message" && JSON.parse(e.data).message.n === 150),
     );
     const got = sse.events.filter((e) => e.event === "message").map((e) => JSON.parse(e.data).message.n);
-    expect(got.length).toBeLessThan(30);
-    expect(got.at(-1)).toBe(30);
+    expect(got.length).toBeLessThan(150);
+    expect(got.at(-1)).toBe(150);
     expect(sse.events.some((e) => e.event === "dropped")).toBe(true);
     await sse.close();
   });

@@ -6,7 +6,6 @@
  * slows a publisher; heartbeats keep proxies and clients sure of the line.
  */
 import { Hono } from "hono";
-import { streamSSE } from "hono/streaming";
 import type { AdminEnv } from "../auth/http.js";
 import type { RealtimeConfig } from "../config/env.js";
 import { hostnameOf, resolveApp } from "../dataplane/host-resolver.js";
@@ -38,6 +37,119 @@ const json = (status: number, error: string) =>
     headers: { "content-type": "application/json; charset=utf-8", ...CORS },
   });
 
+const encoder = new TextEncoder();
+const CONNECTED = encoder.encode(": connected\n\n");
+const PING = encoder.encode(": ping\n\n");
+
+// A message goes to every subscriber of its topic: encode its SSE frame once, not once per subscriber.
+const frames = new WeakMap<RealtimeMessage, Uint8Array>();
+function frameOf(m: RealtimeMessage): Uint8Array {
+  let f = frames.get(m);
+  if (f === undefined) {
+    const data = JSON.stringify({ topic: m.topic, message: m.message, publishedAt: m.publishedAt });
+    f = encoder.encode(`id: ${m.id}\nevent: message\ndata: ${data}\n\n`);
+    frames.set(m, f);
+  }
+  return f;
+}
+
+/**
+ * One subscriber's stream. Frames go straight into the stream while the
+ * reader keeps up; when it falls behind (the stream's buffer is full), they
+ * wait in a bounded queue that drops the oldest, so a slow reader costs the
+ * publisher nothing.
+ */
+function subscriptionStream(
+  deps: SseDeps,
+  appId: string,
+  topic: string,
+  lastEventId: string,
+): ReadableStream<Uint8Array> {
+  const { config, broadcaster, shutdown } = deps;
+  const backlog: RealtimeMessage[] = [];
+  let dropped = 0;
+  let replaying = true;
+  const replayed = new Set<string>();
+  let closed = false;
+  let controller!: ReadableStreamDefaultController<Uint8Array>;
+  let unsubscribe = () => {};
+  let heartbeat: NodeJS.Timeout | undefined;
+
+  const flush = () => {
+    while (!closed && backlog.length > 0 && (controller.desiredSize ?? 0) > 0) {
+      if (dropped > 0) {
+        // The client learns it lost messages (it may reload its state).
+        controller.enqueue(encoder.encode(`event: dropped\ndata: {"count":${dropped}}\n\n`));
+        dropped = 0;
+      }
+      const m = backlog.shift()!;
+      if (!replayed.has(m.id)) controller.enqueue(frameOf(m));
+    }
+    // Once everything queued during the replay is through, no duplicate is possible any more.
+    if (!replaying && backlog.length === 0) replayed.clear();
+  };
+  const onMessage = (m: RealtimeMessage) => {
+    if (closed) return;
+    if (!replaying && backlog.length === 0 && (controller.desiredSize ?? 0) > 0) {
+      controller.enqueue(frameOf(m));
+      return;
+    }
+    if (backlog.length >= config.bufferPerSubscriber) {
+      backlog.shift();
+      dropped++;
+    }
+    backlog.push(m);
+  };
+  const end = () => {
+    if (closed) return;
+    closed = true;
+    unsubscribe();
+    clearInterval(heartbeat);
+    shutdown.signal.removeEventListener("abort", onShutdown);
+  };
+  const onShutdown = () => {
+    end();
+    try {
+      controller.close();
+    } catch {
+      /* already closed */
+    }
+  };
+
+  return new ReadableStream<Uint8Array>(
+    {
+      async start(c) {
+        controller = c;
+        // Subscribe before replaying, so nothing published meanwhile falls in between.
+        unsubscribe = broadcaster.subscribe(appId, topic, onMessage);
+        shutdown.signal.addEventListener("abort", onShutdown, { once: true });
+        heartbeat = setInterval(() => {
+          if (!closed && (controller.desiredSize ?? 0) > 0) controller.enqueue(PING);
+        }, config.heartbeatMs);
+        c.enqueue(CONNECTED);
+        if (lastEventId) {
+          const missed = await broadcaster
+            .replay(appId, topic, lastEventId, config.replayMax)
+            .catch(() => []);
+          for (const m of missed) {
+            replayed.add(m.id);
+            if (!closed) c.enqueue(frameOf(m));
+          }
+        }
+        replaying = false;
+        flush();
+      },
+      pull() {
+        flush();
+      },
+      cancel() {
+        end();
+      },
+    },
+    { highWaterMark: 64 },
+  );
+}
+
 export function realtimeRoutes(deps: SseDeps) {
   return new Hono<AdminEnv>()
     .options("/topics/:topic{.+}", () => new Response(null, { status: 204, headers: CORS }))
@@ -52,77 +164,15 @@ export function realtimeRoutes(deps: SseDeps) {
         const token = header?.match(/^Bearer\s+(\S+)$/i)?.[1] ?? c.req.query("token") ?? "";
         if (!token || !(await deps.tokens.verify(appId, name, token))) return json(401, "unauthorized");
       }
-      for (const [k, v] of Object.entries(CORS)) c.header(k, v);
-      c.header("x-accel-buffering", "no");
       const lastEventId = c.req.header("last-event-id") ?? c.req.query("lastEventId") ?? "";
-      const { config, broadcaster, shutdown } = deps;
-
-      return streamSSE(c, async (stream) => {
-        const queue: RealtimeMessage[] = [];
-        let wake: (() => void) | null = null;
-        let dropped = 0;
-        // Subscribe before replaying, so nothing published meanwhile falls in between.
-        const unsubscribe = broadcaster.subscribe(appId, name, (m) => {
-          if (queue.length >= config.bufferPerSubscriber) {
-            queue.shift();
-            dropped++;
-          }
-          queue.push(m);
-          wake?.();
-        });
-        const end = () => {
-          unsubscribe();
-          wake?.();
-        };
-        stream.onAbort(end);
-        const onShutdown = () => {
-          end();
-          void stream.close();
-        };
-        shutdown.signal.addEventListener("abort", onShutdown, { once: true });
-        const heartbeat = setInterval(
-          () => void stream.write(": ping\n\n").catch(() => {}),
-          config.heartbeatMs,
-        );
-        const sent = new Set<string>();
-        const send = (m: RealtimeMessage) =>
-          stream.writeSSE({
-            id: m.id,
-            event: "message",
-            data: JSON.stringify({ topic: m.topic, message: m.message, publishedAt: m.publishedAt }),
-          });
-        try {
-          await stream.write(": connected\n\n");
-          if (lastEventId) {
-            for (const m of await broadcaster.replay(appId, name, lastEventId, config.replayMax)) {
-              sent.add(m.id);
-              await send(m);
-            }
-          }
-          while (!stream.aborted && !stream.closed && !shutdown.signal.aborted) {
-            const m = queue.shift();
-            if (!m) {
-              // Everything queued during the replay has been seen: no more duplicates possible.
-              sent.clear();
-              await new Promise<void>((r) => {
-                wake = r;
-              });
-              wake = null;
-              continue;
-            }
-            if (dropped > 0) {
-              // The client learns it lost messages (it may reload state); ids stay monotonic.
-              await stream.writeSSE({ event: "dropped", data: JSON.stringify({ count: dropped }) });
-              dropped = 0;
-            }
-            if (sent.has(m.id)) continue; // already sent by the replay
-            await send(m);
-          }
-        } finally {
-          clearInterval(heartbeat);
-          unsubscribe();
-          shutdown.signal.removeEventListener("abort", onShutdown);
-        }
+      return new Response(subscriptionStream(deps, appId, name, lastEventId), {
+        headers: {
+          "content-type": "text/event-stream; charset=utf-8",
+          "cache-control": "no-cache",
+          connection: "keep-alive",
+          "x-accel-buffering": "no",
+          ...CORS,
+        },
       });
     })
     .all("*", () => json(404, "not found"));
