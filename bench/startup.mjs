@@ -22,7 +22,10 @@ function rssMiB(pid) {
 function measure(args, env, ready) {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const child = spawn(process.execPath, args, { env: { PATH: process.env.PATH, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, args, {
+      env: { PATH: process.env.PATH, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let out = "";
     let done = false;
     child.stdout.on("data", (d) => {
@@ -71,18 +74,36 @@ const app = new Hono().get("/", (c) => c.text("hi"));
 serve({ fetch: app.fetch, port: 0 }, () => console.log("ready"));`,
 );
 const entry = path.join(root, "dist/src/main.js");
-const admin = { PICLOUD_ADMIN_EMAIL: "bench@example.com", PICLOUD_ADMIN_PASSWORD: "bench password 1", PICLOUD_PORT: "0" };
+const admin = {
+  PICLOUD_ADMIN_EMAIL: "bench@example.com",
+  PICLOUD_ADMIN_PASSWORD: "bench password 1",
+  PICLOUD_PORT: "0",
+};
 const READY = /"PiCloud is ready"/;
 
 const results = [];
 results.push(await series("bare @hono/node-server", null, [bare], {}, /ready/));
 let fresh = 0;
 results.push(
-  await series("picloud, PGlite, first start (initdb + migrations)", () => ({ PICLOUD_DATA_DIR: path.join(tmp, `fresh-${fresh++}`) }), [entry, "start"], admin, READY),
+  await series(
+    "picloud, PGlite, first start (initdb + migrations)",
+    () => ({ PICLOUD_DATA_DIR: path.join(tmp, `fresh-${fresh++}`) }),
+    [entry, "start"],
+    admin,
+    READY,
+  ),
 );
 const existing = path.join(tmp, "existing");
 await measure([entry, "start"], { ...admin, PICLOUD_DATA_DIR: existing }, READY);
-results.push(await series("picloud, PGlite, restart on existing data", null, [entry, "start"], { ...admin, PICLOUD_DATA_DIR: existing }, READY));
+results.push(
+  await series(
+    "picloud, PGlite, restart on existing data",
+    null,
+    [entry, "start"],
+    { ...admin, PICLOUD_DATA_DIR: existing },
+    READY,
+  ),
+);
 
 let pgOk = true;
 const sql = postgres(pgServer, { max: 1, onnotice: () => {} });
@@ -105,9 +126,13 @@ await sql.end();
 rmSync(tmp, { recursive: true, force: true });
 
 const base = results[0];
-console.log(`\nstart → ready and idle RSS, median of ${runs} runs (Node ${process.version}, ${os.cpus().length} cpus)\n`);
+console.log(
+  `\nstart → ready and idle RSS, median of ${runs} runs (Node ${process.version}, ${os.cpus().length} cpus)\n`,
+);
 console.log("| process | start → ready ms | vs bare Hono | idle RSS MiB | vs bare Hono |");
 console.log("| --- | ---: | ---: | ---: | ---: |");
 for (const r of results) {
-  console.log(`| ${r.name} | ${r.ms.toFixed(0)} | ${(r.ms / base.ms).toFixed(1)}× | ${r.rss.toFixed(0)} | ${(r.rss / base.rss).toFixed(1)}× |`);
+  console.log(
+    `| ${r.name} | ${r.ms.toFixed(0)} | ${(r.ms / base.ms).toFixed(1)}× | ${r.rss.toFixed(0)} | ${(r.rss / base.rss).toFixed(1)}× |`,
+  );
 }
