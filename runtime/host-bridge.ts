@@ -59,7 +59,8 @@ export interface BridgeDeps {
 type Rejection = [name: string, message: string];
 
 export class HostBridge implements Bridge {
-  readonly #abort = new AbortController();
+  /** Aborts host work when the execution ends; made on first use (Node's AbortController is not free). */
+  #abortController: AbortController | undefined;
   readonly #deferreds = new Set<QuickJSDeferredPromise>();
   readonly #fetches = new Map<number, AbortController>();
   readonly #bindings = new Map<string, BindingDefinition>();
@@ -69,6 +70,11 @@ export class HostBridge implements Bridge {
     private readonly deps: BridgeDeps,
   ) {
     for (const binding of deps.job.bindings ?? []) this.#bindings.set(binding.name, binding);
+  }
+
+  get #signal(): AbortSignal {
+    this.#abortController ??= new AbortController();
+    return this.#abortController.signal;
   }
 
   #vm(): QuickJSContext {
@@ -130,7 +136,7 @@ export class HostBridge implements Bridge {
       }
       if (!Array.isArray(args)) this.#reject(deferred, ["TypeError", `env.${where}: invalid arguments`]);
       else {
-        const signal = this.#abort.signal;
+        const signal = this.#signal;
         Promise.resolve()
           .then(() => fn(args as HostValue[], signal))
           .then(
@@ -164,7 +170,7 @@ export class HostBridge implements Bridge {
     else {
       const controller = new AbortController();
       this.#fetches.set(id, controller);
-      const signal = AbortSignal.any([controller.signal, this.#abort.signal]);
+      const signal = AbortSignal.any([controller.signal, this.#signal]);
       Promise.resolve()
         .then(() => hostFetch(request!, signal))
         .then(
@@ -188,7 +194,7 @@ export class HostBridge implements Bridge {
   }
 
   close(touchVm = true): void {
-    this.#abort.abort();
+    this.#abortController?.abort();
     for (const controller of this.#fetches.values()) controller.abort();
     this.#fetches.clear();
     if (touchVm) for (const deferred of this.#deferreds) if (deferred.alive) deferred.dispose();
