@@ -47,9 +47,14 @@ const addMemberBody = v.pipe(
 const patchMemberBody = v.strictObject({ role });
 const fetchAllowBody = v.strictObject({
   allow: v.pipe(
-    v.array(v.pipe(v.string(), v.trim(), v.minLength(1, "allow entries must not be empty"), v.maxLength(300))),
+    v.array(
+      v.pipe(v.string(), v.trim(), v.minLength(1, "allow entries must not be empty"), v.maxLength(300)),
+    ),
     v.maxLength(200, "allow may list at most 200 entries"),
-    v.check((entries) => allowlistProblem(entries) === null, (issue) => allowlistProblem(issue.input as string[]) ?? "invalid allowlist"),
+    v.check(
+      (entries) => allowlistProblem(entries) === null,
+      (issue) => allowlistProblem(issue.input as string[]) ?? "invalid allowlist",
+    ),
   ),
 });
 

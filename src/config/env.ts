@@ -48,9 +48,11 @@ export const ENV_VARS = {
   PICLOUD_CRON_GRACE_MS:
     "A cron time older than this when first seen was missed (downtime): its trigger's catchup policy applies. Default 60000.",
   PICLOUD_REALTIME_HEARTBEAT_MS: "Heartbeat comment interval on realtime streams. Default 30000.",
-  PICLOUD_REALTIME_REPLAY_SECONDS: "How long published messages are kept for Last-Event-ID resume. Default 3600.",
+  PICLOUD_REALTIME_REPLAY_SECONDS:
+    "How long published messages are kept for Last-Event-ID resume. Default 3600.",
   PICLOUD_REALTIME_REPLAY_MAX: "Most messages replayed to one reconnecting subscriber. Default 1000.",
-  PICLOUD_REALTIME_BUFFER: "Messages buffered per slow subscriber before the oldest are dropped. Default 1000.",
+  PICLOUD_REALTIME_BUFFER:
+    "Messages buffered per slow subscriber before the oldest are dropped. Default 1000.",
   PICLOUD_MAX_MESSAGE_BYTES: "Largest pub/sub message (as JSON). Default 65536.",
   PICLOUD_DEPLOY_ON_START:
     "picloud.toml deployed at start while the instance has no scripts; 'off' disables. Default ./picloud.toml.",

@@ -6,7 +6,8 @@
  * cron_runs, which always keeps each trigger's latest row: it is where the
  * scheduler resumes from.
  */
-import { and, asc, desc, eq, inArray, lt, sql } from "drizzle-orm";
+import { and, asc, desc, eq, lt, sql } from "drizzle-orm";
+import { deleteInBatches } from "../db/batched-delete.js";
 import type { Db } from "../db/client.js";
 import { scripts } from "../scripts/schema.js";
 import { type CronConfig, nextRuns } from "./cron-schedule.js";
@@ -108,28 +109,16 @@ export class CronRuns {
 }
 
 /** Deletes cron_runs recorded before `before`, except each trigger's latest; bounded batches. */
-export async function sweepCronRuns(
-  db: Db,
-  before: Date,
-  batchSize = 1000,
-  maxBatches = 20,
-): Promise<number> {
-  let total = 0;
-  for (let i = 0; i < maxBatches; i++) {
-    const ids = db
-      .select({ id: cronRuns.id })
-      .from(cronRuns)
-      .where(
-        and(
-          lt(cronRuns.createdAt, before),
-          // Names spelled out: drizzle leaves columns unqualified in a one-table select.
-          sql`exists (select 1 from cron_runs newer where newer.trigger_id = "cron_runs"."trigger_id" and newer.scheduled_at > "cron_runs"."scheduled_at")`,
-        ),
-      )
-      .limit(batchSize);
-    const gone = await db.delete(cronRuns).where(inArray(cronRuns.id, ids)).returning({ id: cronRuns.id });
-    total += gone.length;
-    if (gone.length < batchSize) break;
-  }
-  return total;
+export function sweepCronRuns(db: Db, before: Date, batchSize = 1000, maxBatches = 20): Promise<number> {
+  return deleteInBatches(db, {
+    table: cronRuns,
+    id: cronRuns.id,
+    where: and(
+      lt(cronRuns.createdAt, before),
+      // Names spelled out: drizzle leaves columns unqualified in a one-table select.
+      sql`exists (select 1 from cron_runs newer where newer.trigger_id = "cron_runs"."trigger_id" and newer.scheduled_at > "cron_runs"."scheduled_at")`,
+    ),
+    batchSize,
+    maxBatches,
+  });
 }

@@ -7,6 +7,7 @@
  */
 import { and, count, desc, eq, inArray, isNotNull, isNull, lt, type SQL } from "drizzle-orm";
 import type { EventsConfig } from "../config/env.js";
+import { deleteInBatches } from "../db/batched-delete.js";
 import type { Db, DbOrTx } from "../db/client.js";
 import { badRequest, conflict, notFound } from "../lib/errors.js";
 import { isUuid, uuidv7 } from "../lib/ids.js";
@@ -246,21 +247,13 @@ export class DeadLetters {
   }
 
   /** Deletes dead letters older than `before`, in batches; returns how many. */
-  async sweep(before: Date, batchSize = 1000, maxBatches = 20): Promise<number> {
-    let total = 0;
-    for (let i = 0; i < maxBatches; i++) {
-      const ids = this.db
-        .select({ id: deadLetters.id })
-        .from(deadLetters)
-        .where(lt(deadLetters.createdAt, before))
-        .limit(batchSize);
-      const gone = await this.db
-        .delete(deadLetters)
-        .where(inArray(deadLetters.id, ids))
-        .returning({ id: deadLetters.id });
-      total += gone.length;
-      if (gone.length < batchSize) break;
-    }
-    return total;
+  sweep(before: Date, batchSize = 1000, maxBatches = 20): Promise<number> {
+    return deleteInBatches(this.db, {
+      table: deadLetters,
+      id: deadLetters.id,
+      where: lt(deadLetters.createdAt, before),
+      batchSize,
+      maxBatches,
+    });
   }
 }

@@ -6,7 +6,8 @@
  * a publisher up.
  */
 import { randomBytes } from "node:crypto";
-import { and, asc, eq, gt, inArray, lt } from "drizzle-orm";
+import { and, asc, eq, gt, lt } from "drizzle-orm";
+import { deleteInBatches } from "../db/batched-delete.js";
 import type { Db, Notifier } from "../db/client.js";
 import { isUuid } from "../lib/ids.js";
 import type { Logger } from "../lib/logger.js";
@@ -106,22 +107,14 @@ export class Broadcaster {
   }
 
   /** Deletes messages older than the replay window, in batches; returns how many. */
-  async sweep(before: Date, batchSize = 1000, maxBatches = 20): Promise<number> {
-    let total = 0;
-    for (let i = 0; i < maxBatches; i++) {
-      const ids = this.db
-        .select({ id: realtimeMessages.id })
-        .from(realtimeMessages)
-        .where(lt(realtimeMessages.publishedAt, before))
-        .limit(batchSize);
-      const gone = await this.db
-        .delete(realtimeMessages)
-        .where(inArray(realtimeMessages.id, ids))
-        .returning({ id: realtimeMessages.id });
-      total += gone.length;
-      if (gone.length < batchSize) break;
-    }
-    return total;
+  sweep(before: Date, batchSize = 1000, maxBatches = 20): Promise<number> {
+    return deleteInBatches(this.db, {
+      table: realtimeMessages,
+      id: realtimeMessages.id,
+      where: lt(realtimeMessages.publishedAt, before),
+      batchSize,
+      maxBatches,
+    });
   }
 
   private deliver(appId: string, m: RealtimeMessage): void {

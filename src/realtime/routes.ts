@@ -1,6 +1,5 @@
 /** Admin API of realtime topics, under /apps/{app}/topics. */
 import { Hono } from "hono";
-import * as v from "valibot";
 import type { Apps } from "../apps/apps.js";
 import { assertCan } from "../auth/capabilities.js";
 import { type AdminEnv, principalOf } from "../auth/http.js";

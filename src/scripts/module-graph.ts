@@ -31,7 +31,7 @@ export async function resolveModules(
         .from(scripts)
         .leftJoin(scriptVersions, eq(scriptVersions.id, scripts.currentVersionId))
         .where(and(eq(scripts.appId, appId), eq(scripts.name, spec)));
-      if (!row || !row.versionId || row.source === null) {
+      if (!row?.versionId || row.source === null) {
         throw badRequest(`module "${spec}" not found in this app (import chain: ${path.join(" → ")})`, {
           chain: path,
         });

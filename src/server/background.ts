@@ -48,7 +48,9 @@ export class BackgroundLoops {
           const days = options.events.deadLetterRetentionDays;
           const dead = await services.deadLetters.sweep(new Date(Date.now() - days * 86_400_000));
           const kv = await services.kv.sweepExpired();
-          const messages = await services.broadcaster.sweep(new Date(Date.now() - options.realtime.replaySeconds * 1000));
+          const messages = await services.broadcaster.sweep(
+            new Date(Date.now() - options.realtime.replaySeconds * 1000),
+          );
           if (messages > 0) log.info({ realtimeMessages: messages }, "realtime replay window swept");
           const cronRuns = await sweepCronRuns(database.db, new Date(Date.now() - hours * 3_600_000));
           if (outboxRows + dead + kv + cronRuns > 0)

@@ -17,10 +17,10 @@ import { dataPlaneHandler } from "../dataplane/http-handler.js";
 import { invokeRoutes } from "../dataplane/invoke-routes.js";
 import { cronRoutes } from "../events/cron-routes.js";
 import { eventRoutes } from "../events/routes.js";
-import { topicRoutes } from "../realtime/routes.js";
-import { realtimeRoutes } from "../realtime/sse-endpoint.js";
 import { executionRoutes } from "../executions/routes.js";
 import { PicloudError } from "../lib/errors.js";
+import { topicRoutes } from "../realtime/routes.js";
+import { realtimeRoutes } from "../realtime/sse-endpoint.js";
 import { scriptRoutes } from "../scripts/routes.js";
 import { errorBody, handleError } from "./errors.js";
 import { healthRoutes } from "./health.js";
@@ -107,7 +107,10 @@ export function createHttpApp(services: Services): Hono<AdminEnv> {
   app.route("/", healthRoutes(services.database));
   app.route("/api/v1/admin", admin);
   app.get("/admin/setup", (c) => c.html(setupPage()));
-  app.route("/realtime", realtimeRoutes({ ...services, tokens: services.subscriberTokens, config: options.realtime }));
+  app.route(
+    "/realtime",
+    realtimeRoutes({ ...services, tokens: services.subscriberTokens, config: options.realtime }),
+  );
   // The dashboard's prefix is reserved: nothing under /admin reaches scripts.
   app.all("/admin/*", (c) => c.json(errorBody("not_found", `no dashboard page ${c.req.path}`), 404));
   app.all("*", dataPlaneHandler({ ...services, config: options.runtime, trustProxy: options.trustProxy }));
