@@ -36,6 +36,8 @@ import { cut, describeThrown, limitOf } from "./thrown-value.js";
  */
 const MAX_STACK_BYTES = 192 * 1024;
 const MIN_STACK_BYTES = 64 * 1024;
+/** Share of its budget above which a script's thrown null counts as running out of memory. */
+const NEAR_BUDGET = 0.9;
 
 let nextToken = 1;
 
@@ -278,7 +280,12 @@ export class Execution implements ExecutionOps, RunningExecution {
    */
   #thrown(error: GuestError | undefined, stop: boolean): void {
     const slot = this.#context?.slot;
-    const kind = slot?.memoryExceeded ? "memory" : slot?.interrupted || !error ? "timeout" : limitOf(error);
+    const kind =
+      slot?.memoryExceeded || (error?.message === "Uncaught null" && this.#nearBudget())
+        ? "memory"
+        : slot?.interrupted || !error
+          ? "timeout"
+          : limitOf(error);
     if (kind === "memory" || kind === "timeout") {
       const late =
         kind === "memory"
@@ -421,6 +428,16 @@ export class Execution implements ExecutionOps, RunningExecution {
     const slot = this.#context?.slot;
     if (!slot) return false;
     return slot.memoryExceeded || (slot.memoryLimit > 0 && slot.heapGrew && slot.checkMemory());
+  }
+
+  /**
+   * QuickJS throws null when it cannot even allocate its "out of memory" error, and by the time
+   * the script's catch reports it the memory is freed again: a null thrown by a script whose last
+   * measurement was close to its budget is taken for what it almost certainly is.
+   */
+  #nearBudget(): boolean {
+    const slot = this.#context?.slot;
+    return slot !== undefined && slot.memoryLimit > 0 && slot.runUsage > slot.memoryLimit * NEAR_BUDGET;
   }
 
   respond(status: number, statusText: string, headersJson: string, body: Uint8Array | string | null): void {

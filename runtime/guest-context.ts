@@ -41,6 +41,8 @@ export class RuntimeSlot implements HeapGrowthGuard {
   modules: Record<string, string> | undefined;
   /** The last measured usage (bytes), for graveyard accounting. */
   lastUsage = 0;
+  /** The last usage measured while the current execution's budget applied (0: not measured yet). */
+  runUsage = 0;
   /**
    * WebAssembly heap growth caused while this runtime's guest code ran, since the execution
    * started. Executions interleave on one thread, so growth is counted only inside enter().
@@ -84,6 +86,7 @@ export class RuntimeSlot implements HeapGrowthGuard {
   limitMemory(budget: number, extra: number): void {
     this.memoryExceeded = false;
     this.memoryLimit = budget;
+    this.runUsage = 0;
     this.ownGrowth = 0;
     this.#checkedGrowth = 0;
     this.#growthAllowance = extra + GROWTH_SLACK_BYTES;
@@ -147,6 +150,7 @@ export class RuntimeSlot implements HeapGrowthGuard {
     this.#lastCheck = performance.now();
     this.#lastCost = this.#lastCheck - started;
     this.lastUsage = Number.isFinite(used) ? used : this.memoryLimit;
+    this.runUsage = this.lastUsage;
     if (used > this.memoryLimit) {
       this.memoryExceeded = true;
       return true;

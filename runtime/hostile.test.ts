@@ -107,6 +107,15 @@ describe("memory", () => {
     expect(outcome).toEqual({ status: "memory" });
   });
 
+  it("small objects pushed without end hit the memory limit although QuickJS reports a thrown null", async () => {
+    // Near the budget QuickJS cannot allocate its "out of memory" error and throws null; the
+    // array is freed by the time the guest reports it, so the last measurement has to tell.
+    const source = `export default { fetch() { const a = []; for (;;) a.push({ i: a.length, s: "yyyyyyyy" }); } }`;
+    const limits = { ...TEST_LIMITS, memoryBytes: 64 * 1024 * 1024, wallTimeMs: 10_000 };
+    for (let i = 0; i < 3; i++)
+      expect((await runFetch(host, source, { limits })).outcome).toEqual({ status: "memory" });
+  });
+
   it("string doubling ends with a string-length error (QuickJS concatenates lazily)", async () => {
     const error = errorOf(await hostile(`export default { fetch() { let s = "x"; while (true) s += s; } }`));
     expect(error.message).toBe("string too long");
