@@ -29,8 +29,12 @@ export function entryMeta(job: ExecutionJob, token: number): EntryMeta {
     t: token,
     v: job.vars,
     b: (job.bindings ?? []).map((binding) => binding.name),
-    c: [job.executionId, job.rootExecutionId, job.depth],
-    p: job.params ?? {},
+    x: {
+      executionId: job.executionId,
+      rootExecutionId: job.rootExecutionId,
+      depth: job.depth,
+      params: job.params ?? {},
+    },
     m: job.limits.maxResponseBytes,
   };
   let body: Uint8Array | null = null;

@@ -388,6 +388,8 @@ export class Execution implements ExecutionOps, RunningExecution {
         for (const handle of [this.#run, this.#nsPromise, this.#ns]) if (handle?.alive) handle.dispose();
         context.current = null;
         healthy &&= !slot.runtime.hasPendingJob();
+        // The shared realm forgets this execution (a runtime that hit a limit is never reused).
+        if (!fragile) context.end();
       } catch (error) {
         healthy = false;
         if (isWasmFailure(error)) {
@@ -397,16 +399,7 @@ export class Execution implements ExecutionOps, RunningExecution {
       }
     }
     this.#run = this.#nsPromise = this.#ns = null;
-    let reusable = healthy && context.ns !== null && this.#outcome?.status === "ok" && !this.#late;
-    if (context.ns !== null) {
-      if (reusable) {
-        try {
-          context.end();
-        } catch {
-          reusable = false;
-        }
-      }
-    }
+    const reusable = healthy && context.ns !== null && this.#outcome?.status === "ok" && !this.#late;
     try {
       this.host.release(context, this.job, { healthy, reusable, crashed: this.#crashed, abandon: fragile });
     } catch (error) {

@@ -1,9 +1,9 @@
 /**
- * A QuickJS runtime slot and the guest context living in it: the context
- * boots the prelude core with the one host function, and keeps handles to the
- * core's run/fire/end for its whole life. Every handle taken here is disposed
- * in dispose() — QuickJS aborts the module when a runtime is freed with live
- * handles.
+ * A QuickJS runtime slot (with its shared prelude realm, prelude-realm.ts)
+ * and the guest contexts living in it: a fresh context per execution, adopted
+ * by the realm. Every handle taken here is disposed in dispose() or
+ * releaseHandles() — QuickJS aborts the module when a runtime is freed with
+ * live handles.
  */
 import type { QuickJSContext, QuickJSHandle, QuickJSRuntime } from "quickjs-emscripten-core";
 
@@ -11,14 +11,8 @@ type CallResult = ReturnType<QuickJSContext["callFunction"]>;
 
 import type { Generation, HeapGrowthGuard } from "./engine.js";
 import { newBytes } from "./host-ops.js";
+import { type Dispatch, PreludeRealm, preparing } from "./prelude-realm.js";
 import type { PreludeBundle } from "./prelude-source.js";
-
-/** Serves the guest's `host(op, ...args)` calls for one context. */
-export type Dispatch = (context: GuestContext, args: QuickJSHandle[]) => QuickJSHandle | undefined;
-
-/** Limits applied while no execution runs (preparing a context). */
-const PREPARE_MEMORY_BYTES = 32 * 1024 * 1024;
-const PREPARE_TIME_MS = 5_000;
 
 /** Never measure more often than this (ms of guest time), nor spend more than 1/20 of the time measuring. */
 const MEMORY_CHECK_MS = 10;
@@ -35,8 +29,14 @@ export class RuntimeSlot implements HeapGrowthGuard {
   memoryLimit = 0;
   memoryExceeded = false;
   uses = 0;
+  /** `uses` when the pool last measured this runtime between executions. */
+  auditedAt = 0;
   /** A context booted ahead of time, off the request path. */
   prepared: GuestContext | null = null;
+  /** The shared prelude realm (booted with the slot's first context). */
+  realm: PreludeRealm | null = null;
+  /** The context whose execution is running: host calls are served for it. */
+  current: GuestContext | null = null;
   /** Sources for `import` while an execution runs. */
   modules: Record<string, string> | undefined;
   /** The last measured usage (bytes), for graveyard accounting. */
@@ -194,14 +194,30 @@ export class RuntimeSlot implements HeapGrowthGuard {
   mallocSize(): number {
     return this.generation.probe.mallocSize(this.runtime);
   }
+
+  /** Boots the shared prelude realm if this runtime has none yet. */
+  ensureRealm(prelude: PreludeBundle, dispatch: Dispatch): PreludeRealm {
+    this.realm ??= new PreludeRealm(this, prelude, dispatch);
+    return this.realm;
+  }
+
+  /** Drops the realm's handles, leaving its context to the runtime's disposal (after a limit hit). */
+  releaseHandles(): void {
+    this.realm?.releaseHandles();
+  }
+
+  /** Frees the realm (its handles and context) so the runtime can be freed cleanly. */
+  disposeRealm(): void {
+    this.realm?.dispose();
+    this.realm = null;
+  }
 }
 
 export class GuestContext {
   readonly vm: QuickJSContext;
-  readonly #run: QuickJSHandle;
-  readonly #fire: QuickJSHandle;
-  readonly #end: QuickJSHandle;
-  readonly #begin: QuickJSHandle;
+  readonly realm: PreludeRealm;
+  /** The realm's record of this context (its global and intrinsics). */
+  readonly #record: QuickJSHandle;
   /** Whatever the current execution attaches (its op handlers); null between executions. */
   current: unknown = null;
   /** isolation = "script": the evaluated module namespace and its version. */
@@ -212,55 +228,19 @@ export class GuestContext {
 
   constructor(
     readonly slot: RuntimeSlot,
-    readonly prelude: PreludeBundle,
+    prelude: PreludeBundle,
     dispatch: Dispatch,
-    preload: readonly string[],
   ) {
-    slot.deadline = Date.now() + PREPARE_TIME_MS;
-    slot.runtime.setMemoryLimit(PREPARE_MEMORY_BYTES);
-    const vm = slot.runtime.newContext();
+    const realm = slot.ensureRealm(prelude, dispatch);
+    this.realm = realm;
+    const vm = preparing(slot, () => slot.runtime.newContext());
     this.vm = vm;
-    const handles: QuickJSHandle[] = [];
-    let exports: QuickJSHandle[] = [];
     try {
-      const host = vm.newFunction("host", (...args) => dispatch(this, args));
-      handles.push(host);
-      const boot = vm.unwrapResult(
-        vm.evalCode(prelude.core, "picloud:core", { type: "global", strict: true }),
-      );
-      handles.push(boot);
-      const core = vm.unwrapResult(vm.callFunction(boot, vm.undefined, host));
-      handles.push(core);
-      exports = ["run", "fire", "end", "begin"].map((name) => vm.getProp(core, name));
-      if (preload.length > 0) {
-        const begin = exports[3]!;
-        const zero = vm.newNumber(0);
-        const spec = vm.newString(preload.join(";"));
-        try {
-          vm.unwrapResult(vm.callFunction(begin, vm.undefined, zero, spec)).dispose();
-        } finally {
-          zero.dispose();
-          spec.dispose();
-        }
-        for (const group of preload) {
-          const first = group.split(":")[1]!.split(",")[0]!;
-          vm.unwrapResult(vm.evalCode(`void ${first}`, "picloud:preload")).dispose();
-        }
-      }
+      this.#record = preparing(slot, () => realm.adopt(vm));
     } catch (error) {
-      for (const handle of [...handles, ...exports]) if (handle.alive) handle.dispose();
       vm.dispose();
-      slot.deadline = 0;
       throw error;
     }
-    for (const handle of handles) handle.dispose();
-    slot.deadline = 0;
-    [this.#run, this.#fire, this.#end, this.#begin] = exports as [
-      QuickJSHandle,
-      QuickJSHandle,
-      QuickJSHandle,
-      QuickJSHandle,
-    ];
   }
 
   get alive(): boolean {
@@ -288,7 +268,7 @@ export class GuestContext {
         });
         args.push(array);
       }
-      return vm.callFunction(this.#run, vm.undefined, args);
+      return this.realm.run(args);
     } finally {
       for (const handle of owned) handle.dispose();
     }
@@ -296,49 +276,30 @@ export class GuestContext {
 
   /** Fires guest timer `id`. Callback errors are reported by the guest; only uncatchable ones come back. */
   fire(id: number): QuickJSHandle | undefined {
-    const vm = this.vm;
-    const handle = vm.newNumber(id);
-    try {
-      const result = vm.callFunction(this.#fire, vm.undefined, handle);
-      if (result.error) return result.error;
-      result.value.dispose();
-      return undefined;
-    } finally {
-      handle.dispose();
-    }
+    return this.realm.fire(id);
   }
 
   /**
-   * Tells the guest which execution's token its host calls carry from now on, and which
-   * globals ("piece:Name,…;…") its script names, to define lazily.
+   * Starts an execution in this context: the realm binds its code to this context, sets the
+   * token its host calls carry, and defines the globals the script names ("Name,…" or "*").
    */
   begin(token: number, globals: string): void {
-    const vm = this.vm;
-    const handle = vm.newNumber(token);
-    const spec = vm.newString(globals);
-    try {
-      const result = vm.callFunction(this.#begin, vm.undefined, handle, spec);
-      if (result.error) {
-        result.error.dispose();
-        throw new Error("prelude begin() failed");
-      }
-      result.value.dispose();
-    } finally {
-      handle.dispose();
-      spec.dispose();
-    }
+    this.slot.current = this;
+    this.realm.begin(this.#record, token, globals);
   }
 
-  /** Forgets per-execution guest state before the context serves another execution. */
+  /** Ends the execution: the realm forgets it (and its per-execution state). */
   end(): void {
-    this.vm.callFunction(this.#end, this.vm.undefined).dispose();
+    if (this.slot.current !== this) return;
+    this.slot.current = null;
+    this.realm.end();
   }
 
   /** Drops the handles this object holds, leaving the context itself to its runtime's disposal. */
   releaseHandles(): void {
     this.#disposed = true;
-    for (const handle of [this.#run, this.#fire, this.#end, this.#begin, this.ns])
-      if (handle?.alive) handle.dispose();
+    if (this.slot.current === this) this.slot.current = null;
+    for (const handle of [this.#record, this.ns]) if (handle?.alive) handle.dispose();
     this.ns = null;
   }
 

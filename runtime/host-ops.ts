@@ -7,9 +7,12 @@
  */
 import { createHash, createHmac, randomFillSync, timingSafeEqual } from "node:crypto";
 import type { QuickJSContext, QuickJSHandle } from "quickjs-emscripten-core";
+import { isWasmFailure } from "./engine.js";
+import type { SandboxLogger } from "./execution-types.js";
 import type { GuestContext } from "./guest-context.js";
 import type { Bridge } from "./host-bridge.js";
 import { Op } from "./ops.js";
+import type { Dispatch } from "./prelude-realm.js";
 
 /** A failure whose message is safe to show to the script (anything else becomes a generic error). */
 export class GuestFacingError extends Error {}
@@ -195,12 +198,6 @@ export function dispatch(context: GuestContext, args: QuickJSHandle[]): QuickJSH
   const b = args[2];
   const c = args[3];
   switch (op) {
-    case Op.Load: {
-      const name = argString(vm, a, "piece");
-      const source = Object.hasOwn(context.prelude.pieces, name) ? context.prelude.pieces[name] : undefined;
-      if (source === undefined) throw new GuestFacingError(`unknown prelude piece "${name}"`);
-      return vm.unwrapResult(vm.evalCode(source, `picloud:${name}`, { type: "global", strict: true }));
-    }
     case Op.Random: {
       const n = argNumber(vm, a, "length");
       if (!Number.isInteger(n) || n < 0 || n > MAX_RANDOM)
@@ -344,4 +341,33 @@ export function dispatch(context: GuestContext, args: QuickJSHandle[]): QuickJSH
       return undefined;
   }
   throw new GuestFacingError(`unknown host operation ${op}`);
+}
+
+/**
+ * The host function's handler for a runtime: serves the call for the execution running on it.
+ * What it throws reaches the script as an error of the execution's realm (the host function
+ * itself lives in the shared prelude realm); only GuestFacingError messages are shown, anything
+ * else is logged and becomes a generic error, and a WASM failure marks the module dead.
+ */
+export function hostCalls(logger: SandboxLogger | undefined): Dispatch {
+  return (slot, args) => {
+    try {
+      const context = slot.current;
+      if (!context) throw new GuestFacingError("no execution is running in this sandbox");
+      return dispatch(context, args);
+    } catch (error) {
+      if (isWasmFailure(error)) {
+        slot.generation.markDead(error);
+        throw error;
+      }
+      let message = "internal error in the sandbox";
+      if (error instanceof GuestFacingError) message = error.message;
+      else
+        logger?.error(
+          { err: error instanceof Error ? error.stack : String(error) },
+          "sandbox: host operation failed",
+        );
+      throw slot.current?.vm.newError({ name: "Error", message }) ?? new GuestFacingError(message);
+    }
+  };
 }

@@ -1,11 +1,11 @@
 /**
  * Operation codes of the single host function the guest prelude calls
  * (`host(op, ...args)`). Shared by the host (runtime/host-ops.ts) and the guest
- * (runtime/prelude/*): one dispatcher per context is cheaper to install than
+ * (runtime/prelude/*): one dispatcher per runtime is cheaper to install than
  * one host function per primitive.
  */
 export enum Op {
-  /** (piece: string) → the evaluated piece function */
+  /** (piece: string) → the evaluated piece function; served only while the shared realm boots */
   Load = 1,
   /** (level: number, message, isJson) — see Internals.toHost for isJson */
   Log = 2,

@@ -1,41 +1,51 @@
 /**
- * Which prelude piece defines which Web global, and which of them a script
- * mentions. Defining a lazy getter costs a few µs per name in every context, so
- * a context only gets getters for the globals its script's source names (a word
- * match over the script and its modules, cached per version); a script that
- * reaches globals by computed names (`globalThis[name]`) gets them all.
+ * Which Web globals a script mentions. Defining a global costs about a µs per
+ * name in every context, so a context only gets the globals its script's
+ * source names (a word match over the script and its modules, cached per
+ * version); a script that reaches globals by computed names
+ * (`globalThis[name]`) gets them all.
  */
 import type { ScriptSource } from "./execution-types.js";
 
-const PIECES: Record<string, string[]> = {
-  fetch: ["Headers", "Request", "Response"],
-  url: ["URL", "URLSearchParams"],
-  encoding: ["TextEncoder", "TextDecoder", "atob", "btoa"],
-  crypto: ["crypto", "Crypto", "CryptoKey", "SubtleCrypto"],
-  clone: ["structuredClone"],
-  events: ["Event", "EventTarget", "AbortController", "AbortSignal", "DOMException"],
-  blob: ["Blob", "File", "FormData"],
-  streams: ["ReadableStream", "ReadableStreamDefaultReader"],
-  outbound: ["fetch"],
-  console: ["console"],
-  timers: [
-    "setTimeout",
-    "clearTimeout",
-    "setInterval",
-    "clearInterval",
-    "queueMicrotask",
-    "performance",
-    "navigator",
-  ],
-};
+/** The Web globals the prelude defines (prelude/pieces expose them). */
+const GLOBALS = new Set([
+  "Headers",
+  "Request",
+  "Response",
+  "URL",
+  "URLSearchParams",
+  "TextEncoder",
+  "TextDecoder",
+  "atob",
+  "btoa",
+  "crypto",
+  "Crypto",
+  "CryptoKey",
+  "SubtleCrypto",
+  "structuredClone",
+  "Event",
+  "EventTarget",
+  "AbortController",
+  "AbortSignal",
+  "DOMException",
+  "Blob",
+  "File",
+  "FormData",
+  "ReadableStream",
+  "ReadableStreamDefaultReader",
+  "fetch",
+  "console",
+  "setTimeout",
+  "clearTimeout",
+  "setInterval",
+  "clearInterval",
+  "queueMicrotask",
+  "performance",
+  "navigator",
+]);
 
-const PIECE_OF = new Map<string, string>();
-for (const [piece, names] of Object.entries(PIECES)) for (const name of names) PIECE_OF.set(name, piece);
-
-/** Every global, in the "piece:Name,Name;…" form the guest core takes. */
-export const ALL_GLOBALS = Object.entries(PIECES)
-  .map(([piece, names]) => `${piece}:${names.join(",")}`)
-  .join(";");
+/** Every global, in the form the guest core's begin() takes. */
+export const ALL_GLOBALS = "*";
 
 const WORD = /[A-Za-z_$][\w$]*/g;
 /** globalThis[x], self[x], window[x], global[x], Reflect.get(globalThis…: names we cannot see. */
@@ -47,19 +57,12 @@ function scan(sources: string[]): Set<string> | null {
   if (sources.some((source) => COMPUTED.test(source))) return null;
   const names = new Set<string>();
   for (const source of sources)
-    for (const match of source.matchAll(WORD)) if (PIECE_OF.has(match[0])) names.add(match[0]);
+    for (const match of source.matchAll(WORD)) if (GLOBALS.has(match[0])) names.add(match[0]);
   return names;
 }
 
 function spec(names: Set<string>): string {
-  const byPiece = new Map<string, string[]>();
-  for (const name of names) {
-    const piece = PIECE_OF.get(name)!;
-    const list = byPiece.get(piece);
-    if (list) list.push(name);
-    else byPiece.set(piece, [name]);
-  }
-  return [...byPiece].map(([piece, list]) => `${piece}:${list.join(",")}`).join(";");
+  return [...names].join(",");
 }
 
 const MAX_CACHED = 512;
@@ -76,7 +79,7 @@ function remember<K, V>(cache: Map<K, V>, key: K, value: V): V {
   return value;
 }
 
-/** The globals `script` and its bindings' guest sources name, as "piece:Name,…;…" (cached). */
+/** The globals `script` and its bindings' guest sources name, as "Name,…" or "*" for all (cached). */
 export function globalsFor(script: ScriptSource, bindings: readonly { guestSource: string }[] = []): string {
   const hit = scripts.get(script.versionId);
   let names =

@@ -1,21 +1,20 @@
 /**
  * createSandboxHost: the runtime's entry point. Owns the concurrency gate,
- * the QuickJS engine, and the pools of contexts: idle runtimes with a
- * prepared context (booted off the request path, right after the previous
- * execution finished) for fresh executions, and evaluated contexts per script
- * version for `isolation = "script"`.
+ * the QuickJS engine, and the pools of contexts: idle runtimes (each with its
+ * shared prelude realm) holding a prepared context (made off the request
+ * path, right after the previous execution finished) for fresh executions,
+ * and evaluated contexts per script version for `isolation = "script"`.
  */
 import { Engine, type Generation, isWasmFailure } from "./engine.js";
 import { Execution } from "./execution.js";
 import type { ExecutionHost, Release } from "./execution-host.js";
 import type { ExecutionJob, RunningExecution, SandboxLogger } from "./execution-types.js";
 import { ConcurrencyGate, type Permit } from "./gate.js";
-import { type Dispatch, GuestContext, RuntimeSlot } from "./guest-context.js";
-import { dispatch, GuestFacingError } from "./host-ops.js";
+import { GuestContext, RuntimeSlot } from "./guest-context.js";
+import { hostCalls } from "./host-ops.js";
+import type { Dispatch } from "./prelude-realm.js";
 import { loadPrelude, type PreludeBundle } from "./prelude-source.js";
 
-/** Pieces booted into every prepared context ("piece:Global,…"): nearly every execution uses fetch's. */
-const PRELOAD = ["fetch:Headers,Request,Response"];
 /** A runtime serves at most this many executions before it is replaced. */
 const MAX_SLOT_USES = 5_000;
 /**
@@ -28,6 +27,10 @@ const REUSE_GROWTH_BYTES = 4 * 1024 * 1024;
 /** …and replaced if it still holds more than this (uncollected garbage). */
 const SLOT_RECYCLE_BYTES = 8 * 1024 * 1024;
 const DEFAULT_RECYCLE_AFTER = 1_000;
+/** An idle runtime is measured every this many executions (see #pinned)… */
+const AUDIT_EVERY = 64;
+/** …and replaced if it holds this much more than a freshly prepared one. */
+const AUDIT_SLACK_BYTES = 4 * 1024 * 1024;
 
 export interface SandboxHostOptions {
   maxConcurrent: number;
@@ -80,22 +83,7 @@ class ContextPool implements ExecutionHost {
     maxHeapBytes: number,
   ) {
     this.engine = new Engine(logger, maxHeapBytes);
-    this.#dispatch = (context, args) => {
-      try {
-        return dispatch(context, args);
-      } catch (error) {
-        if (error instanceof GuestFacingError) throw error;
-        if (isWasmFailure(error)) {
-          context.slot.generation.markDead(error);
-          throw error;
-        }
-        logger?.error(
-          { err: error instanceof Error ? error.stack : String(error) },
-          "sandbox: host operation failed",
-        );
-        throw new GuestFacingError("internal error in the sandbox");
-      }
-    };
+    this.#dispatch = hostCalls(logger);
   }
 
   async #ready(): Promise<[Generation, PreludeBundle]> {
@@ -131,14 +119,14 @@ class ContextPool implements ExecutionHost {
     } catch (error) {
       generation.active--;
       if (isWasmFailure(error)) generation.markDead(error);
-      else generation.bury(slot.runtime, slot.estimateBytes(false));
+      else this.#bury(slot, false, true);
       throw error;
     }
   }
 
   /** Boots a context; the first one in a module is measured, as the budget base of fresh executions. */
   #prepare(slot: RuntimeSlot, prelude: PreludeBundle): GuestContext {
-    const context = new GuestContext(slot, prelude, this.#dispatch, PRELOAD);
+    const context = new GuestContext(slot, prelude, this.#dispatch);
     const generation = slot.generation;
     if (generation.preparedUsage === 0) {
       try {
@@ -184,7 +172,7 @@ class ContextPool implements ExecutionHost {
         if (isWasmFailure(error)) generation.markDead(error);
         return;
       }
-      generation.bury(slot.runtime, slot.estimateBytes(false));
+      this.#bury(slot, false, false);
       generation.collect();
       return;
     }
@@ -243,17 +231,39 @@ class ContextPool implements ExecutionHost {
     ) {
       this.#idle.push(slot);
       this.#schedulePrepare();
-    } else generation.bury(slot.runtime, slot.estimateBytes(healthy));
+    } else this.#bury(slot, healthy, true);
     generation.collect();
+  }
+
+  /**
+   * Hands a runtime to its generation's graveyard, after dropping every handle into it and,
+   * unless it hit a limit (`dispose` false: touching its objects may abort the module), its
+   * contexts.
+   */
+  #bury(slot: RuntimeSlot, healthy: boolean, dispose: boolean): void {
+    const generation = slot.generation;
+    const bytes = slot.estimateBytes(healthy);
+    try {
+      if (dispose) {
+        slot.prepared?.dispose();
+        slot.disposeRealm();
+      } else {
+        slot.prepared?.releaseHandles();
+        slot.releaseHandles();
+      }
+      slot.prepared = null;
+    } catch (error) {
+      if (isWasmFailure(error)) generation.markDead(error);
+      return;
+    }
+    generation.bury(slot.runtime, bytes);
   }
 
   #retireSlot(slot: RuntimeSlot): void {
     const generation = slot.generation;
     if (generation.dead) return;
     try {
-      slot.prepared?.dispose();
-      slot.prepared = null;
-      generation.bury(slot.runtime, slot.estimateBytes(true));
+      this.#bury(slot, true, true);
       generation.collect();
     } catch (error) {
       if (isWasmFailure(error)) generation.markDead(error);
@@ -273,8 +283,9 @@ class ContextPool implements ExecutionHost {
   prepareIdle(): void {
     const prelude = this.#prelude;
     if (!prelude) return;
-    for (const slot of this.#idle) {
+    for (const slot of [...this.#idle]) {
       if (slot.prepared || slot.generation.retiring) continue;
+      if (this.#pinned(slot)) continue;
       try {
         slot.prepared = this.#prepare(slot, prelude);
       } catch (error) {
@@ -283,6 +294,35 @@ class ContextPool implements ExecutionHost {
         return;
       }
     }
+  }
+
+  /**
+   * Every AUDIT_EVERY executions an idle runtime is measured before its next context: memory a
+   * script pinned on a shared prelude object (a private field stamped through a constructor's
+   * return value survives freezing) would count against later scripts' budgets, so a runtime
+   * holding more than AUDIT_SLACK_BYTES beyond a prepared one is replaced.
+   */
+  #pinned(slot: RuntimeSlot): boolean {
+    if (slot.uses < slot.auditedAt + AUDIT_EVERY) return false;
+    slot.auditedAt = slot.uses;
+    const generation = slot.generation;
+    let used: number;
+    try {
+      used = slot.measure();
+    } catch (error) {
+      if (isWasmFailure(error)) generation.markDead(error);
+      return true;
+    }
+    if (used <= generation.preparedUsage + AUDIT_SLACK_BYTES) return false;
+    this.#idle.splice(this.#idle.indexOf(slot), 1);
+    this.#bury(slot, true, true);
+    generation.collect();
+    if (!generation.retiring) {
+      // Its replacement boots now, off the request path.
+      this.#idle.push(new RuntimeSlot(generation));
+      this.#schedulePrepare();
+    }
+    return true;
   }
 
   async warm(count: number): Promise<void> {

@@ -95,42 +95,51 @@ interface HasHeaders {
   readonly headers: { get(name: string): string | null };
 }
 
-/** The Body mixin's methods and `body` getter, to install on both prototypes. */
-export const bodyMethods: Record<string, (this: unknown) => Promise<unknown>> = {
-  async arrayBuffer() {
-    const bytes = await bytesOf(bodyState(this));
+/** The Body mixin's methods (async, in the shared realm), to install on both prototypes through `bodyMethods`. */
+const bodyReaders: Record<string, (self: unknown) => Promise<unknown>> = {
+  async arrayBuffer(self) {
+    const bytes = await bytesOf(bodyState(self));
     return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
       ? bytes.buffer
       : bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
   },
-  async bytes() {
-    return new Uint8Array(await bytesOf(bodyState(this)));
+  async bytes(self) {
+    return new Uint8Array(await bytesOf(bodyState(self)));
   },
-  text() {
-    return textOf(bodyState(this));
+  text(self) {
+    return textOf(bodyState(self));
   },
-  async json() {
-    return JSON.parse(await textOf(bodyState(this)));
+  async json(self) {
+    return JSON.parse(await textOf(bodyState(self)));
   },
-  async blob() {
-    const bytes = await bytesOf(bodyState(this));
-    return I.load<BlobPiece>("blob").newBlob(bytes, (this as HasHeaders).headers.get("content-type") ?? "");
+  async blob(self) {
+    const bytes = await bytesOf(bodyState(self));
+    return I.load<BlobPiece>("blob").newBlob(bytes, (self as HasHeaders).headers.get("content-type") ?? "");
   },
-  async formData() {
-    const type = (this as HasHeaders).headers.get("content-type") ?? "";
+  async formData(self) {
+    const type = (self as HasHeaders).headers.get("content-type") ?? "";
     const essence = type.split(";")[0]!.trim().toLowerCase();
     const blob = I.load<BlobPiece>("blob");
-    if (essence === "multipart/form-data") return blob.parseMultipart(await bytesOf(bodyState(this)), type);
+    if (essence === "multipart/form-data") return blob.parseMultipart(await bytesOf(bodyState(self)), type);
     if (essence === "application/x-www-form-urlencoded") {
-      I.load("url");
-      const params = new (I.g.URLSearchParams as new (s: string) => Iterable<[string, string]>)(
-        await textOf(bodyState(this)),
-      );
+      const { URLSearchParams } = I.load<UrlPiece>("url");
+      const params = new URLSearchParams(await textOf(bodyState(self))) as Iterable<[string, string]>;
       return blob.formDataFromPairs([...params]);
     }
     throw new TypeError(`Could not parse content as FormData (content-type: "${type}")`);
   },
 };
+
+/** The Body mixin's methods: each returns a promise of the execution's realm. */
+export const bodyMethods: Record<string, (this: unknown) => Promise<unknown>> = {};
+for (const name of Object.keys(bodyReaders)) {
+  const read = bodyReaders[name]!;
+  bodyMethods[name] = {
+    [name](this: unknown) {
+      return I.promise(read(this));
+    },
+  }[name]!;
+}
 
 export function bodyStream(self: unknown): object | null {
   const state = bodyState(self);

@@ -1,32 +1,29 @@
 /**
- * Guest bootstrap, evaluated into every context: it installs the Web globals
- * as lazy getters (each piece is compiled only when a script first touches
- * one of its names — compiling is the dominant per-context cost in QuickJS)
- * and exposes run()/fire()/end() to the host. Kept deliberately small: every
- * function here is compiled for every execution.
+ * Guest bootstrap of the shared prelude realm: one QuickJS context per
+ * runtime, kept for the runtime's life. boot() installs every piece once
+ * (compiling JavaScript is the dominant cost in QuickJS, so it is paid once
+ * per runtime instead of once per execution), then seals the realm
+ * (lockdown.ts). Each execution gets a fresh context of the same runtime:
+ * adopt() prepares it, begin() binds the shared code to its intrinsics and
+ * defines the Web globals its script names, run()/fire() drive it, end()
+ * unbinds it. One execution runs on a runtime at a time.
  */
 import { Op } from "../ops.js";
-import type { CoreExports, Host, Internals, PieceName } from "./internals.js";
-
-/** Array methods whose native loop runs to `length` without polling the interrupt handler. */
-const ARRAY_LOOPS =
-  "concat,copyWithin,every,fill,filter,flat,flatMap,forEach,includes,indexOf,join,lastIndexOf,map,reduce," +
-  "reduceRight,reverse,shift,unshift,slice,some,sort,splice,toLocaleString,toReversed,toSorted,toSpliced,with";
-const HUGE_ARRAY = 2 ** 24;
+import { ARRAY_LOOPS, arrayGuards } from "./array-guard.js";
+import type { CoreExports, Exec, Host, Internals, PieceName, Realm } from "./internals.js";
+import { lockdown } from "./lockdown.js";
 
 interface Meta {
   /** entry */
   e: "fetch" | "scheduled" | "trigger" | "email";
   /** execution token */
   t: number;
-  /** vars */
-  v: Record<string, string>;
+  /** vars: a fresh object, handed to the script as env */
+  v: Record<string, unknown>;
   /** binding names */
   b: string[];
-  /** [executionId, rootExecutionId, depth] */
-  c: [string, string, number];
-  /** params */
-  p: Record<string, string>;
+  /** ctx fields: a fresh object, handed to the script as ctx */
+  x: Record<string, unknown>;
   /** fetch: [method, url, headers flat] */
   r?: [string, string, string[]];
   /** scheduled: [cron, scheduledTime] */
@@ -53,13 +50,38 @@ interface CodecPiece {
   output(entry: string, result: unknown): void;
 }
 
-export default function boot(host: Host): CoreExports {
-  const g = globalThis as unknown as Record<PropertyKey, unknown>;
-  const loaded: Record<string, unknown> = Object.create(null);
-  let token = 0;
+type GlobalEntry =
+  | { value: unknown }
+  | { make: (exec: Exec) => unknown; get: () => unknown; set: (value: unknown) => void };
+
+/** Not rebound per execution: names the shared code must not use, and the immutable primitives. */
+const NOT_REBOUND = ["globalThis", "eval", "undefined", "NaN", "Infinity"];
+
+export default function boot(host: Host, pieces: string): CoreExports {
+  // The shared realm's own intrinsics, for the core's bookkeeping: after sealing, free references
+  // to globals resolve to the running execution's (script-controlled) intrinsics, or to nothing.
+  const PG = globalThis as unknown as Record<PropertyKey, unknown>;
+  const { create, defineProperty, getPrototypeOf, hasOwn, keys } = Object;
+  const apply = Reflect.apply;
+  const SharedMap = Map;
+  const sharedObjectPrototype = Object.prototype;
+  const REBOUND = Object.getOwnPropertyNames(PG).filter((name) => !NOT_REBOUND.includes(name));
+  const GUARDED = ARRAY_LOOPS.split(",");
+
+  const loaded: Record<string, unknown> = create(null);
+  const globals: Record<string, GlobalEntry> = create(null);
+  const shared: unknown[] = [];
+  /** The running execution's state, and the context it runs in; null between executions. */
+  let exec: Exec | null = null;
+  let realm: Realm | null = null;
 
   const define = (target: object, name: PropertyKey, value: unknown): void => {
-    Object.defineProperty(target, name, { value, writable: true, configurable: true, enumerable: false });
+    defineProperty(target, name, { value, writable: true, configurable: true, enumerable: false });
+  };
+
+  const current = (): Exec => {
+    if (exec === null) throw new TypeError("The sandbox has no running execution");
+    return exec;
   };
 
   const load = <T>(name: PieceName): T => {
@@ -72,6 +94,19 @@ export default function boot(host: Host): CoreExports {
     return piece as T;
   };
 
+  const lazy = <T>(name: string): T => {
+    const x = current();
+    const key = `global:${name}`;
+    let value = x.own[key];
+    if (value === undefined) {
+      const entry = globals[name];
+      if (!entry || !("make" in entry)) throw new TypeError(`prelude: ${name} is not a lazy global`);
+      value = entry.make(x);
+      x.own[key] = value;
+    }
+    return value as T;
+  };
+
   const describe = (value: unknown): string => {
     if (typeof value === "string") return value;
     if (value === null || (typeof value !== "object" && typeof value !== "function")) return String(value);
@@ -80,19 +115,40 @@ export default function boot(host: Host): CoreExports {
 
   const I: Internals = {
     host,
-    g,
     load,
-    peek: <T>(name: PieceName) => loaded[name] as T | undefined,
-    token: () => token,
+    peek: load,
+    exec: current,
+    token: () => current().token,
     define,
+    expose(name, value) {
+      globals[name] = { value };
+      shared.push(value);
+    },
+    exposeLazy(name, make) {
+      const entry: GlobalEntry = {
+        make,
+        get() {
+          const value = lazy(name);
+          define(current().g, name, value);
+          return value;
+        },
+        set(value) {
+          define(current().g, name, value);
+        },
+      };
+      globals[name] = entry;
+      shared.push(entry.get, entry.set);
+    },
+    lazy,
+    share(value) {
+      shared.push(value);
+    },
     domError(message, name) {
-      load("events");
-      const DOMException = g.DOMException as new (m: string, n: string) => Error;
+      const DOMException = lazy<new (m: string, n: string) => Error>("DOMException");
       return new DOMException(message, name);
     },
-    timers: new Map(),
     waitUntil(promise) {
-      const t = token;
+      const t = current().token;
       host(Op.WaitAdd, t);
       Promise.resolve(promise).then(
         () => host(Op.WaitDone, t),
@@ -103,6 +159,11 @@ export default function boot(host: Host): CoreExports {
     toHost: (text) => (text.includes("\0") ? [JSON.stringify(text), true] : [text, false]),
     log: (level, message) => host(Op.Log, level, ...I.toHost(message)),
     fromHost: (result) => (typeof result === "string" ? result : JSON.parse((result as string[])[0]!)),
+    promise: (value) => Promise.resolve(value),
+    isPlain(value) {
+      const proto = getPrototypeOf(value);
+      return proto === null || proto === Object.prototype || proto === sharedObjectPrototype;
+    },
   };
 
   const failureText = (e: unknown): string => {
@@ -123,53 +184,35 @@ export default function boot(host: Host): CoreExports {
     }
   };
 
-  // Native array loops never poll the interrupt handler (quickjs-emscripten #219): on a sparse
-  // array of length 1e9 they would block the process for minutes. No dense array that large fits
-  // in a sandbox's memory, so such lengths are refused before the native loop starts.
-  const AP = Array.prototype as unknown as Record<string, (...args: unknown[]) => unknown>;
-  const tooLong = (value: unknown): boolean =>
-    value != null &&
-    (value as { length?: unknown }).length !== undefined &&
-    Number((value as { length: unknown }).length) > HUGE_ARRAY;
-  for (const name of ARRAY_LOOPS.split(",")) {
-    const native = AP[name];
-    if (typeof native !== "function") continue;
-    define(
-      AP,
-      name,
-      {
-        [name](this: unknown, ...args: unknown[]) {
-          if (tooLong(this) || (name === "concat" && args.some(tooLong)))
-            throw new RangeError(
-              `Array.prototype.${name} on more than ${HUGE_ARRAY} elements is not allowed in the sandbox`,
-            );
-          return native.apply(this, args);
-        },
-      }[name],
-    );
-  }
+  for (const name of pieces.split(",")) load(name as PieceName);
 
-  /** Lazy getters for the globals named in `spec` ("piece:Name,Name;…") that are not defined yet. */
-  const expose = (spec: string): void => {
+  // Arrays of the shared realm reach scripts too (literals in prelude code): guard them with
+  // the realm's own natives; each context's arrays get guards that call that context's natives.
+  const sharedArrayPrototype = Array.prototype as unknown as Record<string, unknown>;
+  const sharedNatives: Record<string, (...args: unknown[]) => unknown> = create(null);
+  for (const name of GUARDED) {
+    const native = sharedArrayPrototype[name];
+    if (typeof native === "function") sharedNatives[name] = native as (...args: unknown[]) => unknown;
+  }
+  const sharedGuards = arrayGuards(GUARDED, (name) => sharedNatives[name], apply);
+  for (const name of GUARDED) if (sharedNatives[name]) define(sharedArrayPrototype, name, sharedGuards[name]);
+  const contextGuards = arrayGuards(GUARDED, (name) => realm?.natives[name], apply);
+  shared.push(contextGuards);
+
+  const passThroughOnException = function passThroughOnException(): void {};
+  shared.push(passThroughOnException);
+  lockdown(PG, REBOUND, shared);
+
+  /** Defines the globals named in `spec` that the context does not have yet. */
+  const expose = (g: Record<PropertyKey, unknown>, spec: string): void => {
     if (!spec) return;
-    for (const group of spec.split(";")) {
-      const [piece, names] = group.split(":") as [PieceName, string];
-      for (const name of names.split(",")) {
-        if (Object.hasOwn(g, name)) continue;
-        Object.defineProperty(g, name, {
-          configurable: true,
-          enumerable: false,
-          get() {
-            load(piece);
-            const desc = Object.getOwnPropertyDescriptor(g, name);
-            if (!desc || desc.get) throw new Error(`prelude: ${name} was not installed`);
-            return desc.value;
-          },
-          set(value) {
-            define(g, name, value);
-          },
-        });
-      }
+    const names = spec === "*" ? keys(globals) : spec.split(",");
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i]!;
+      const entry = globals[name];
+      if (entry === undefined || hasOwn(g, name)) continue;
+      if ("value" in entry) define(g, name, entry.value);
+      else defineProperty(g, name, { configurable: true, enumerable: false, get: entry.get, set: entry.set });
     }
   };
 
@@ -179,6 +222,7 @@ export default function boot(host: Host): CoreExports {
     body?: ArrayBuffer,
     bins?: ArrayBuffer[],
   ): Promise<void> => {
+    const x = current();
     const m = JSON.parse(metaJson) as Meta;
     try {
       const handler = ns == null ? undefined : (ns as { default?: Record<string, unknown> }).default;
@@ -192,21 +236,15 @@ export default function boot(host: Host): CoreExports {
         );
         return;
       }
-      const t = m.t;
-      const ctx = {
-        waitUntil(promise: unknown) {
-          if (t !== token) throw new Error("ctx.waitUntil() called after its execution ended");
-          I.waitUntil(promise);
-        },
-        passThroughOnException() {},
-        executionId: m.c[0],
-        rootExecutionId: m.c[1],
-        depth: m.c[2],
-        params: m.p,
+      const ctx = m.x;
+      ctx.waitUntil = function waitUntil(promise: unknown) {
+        if (exec !== x) throw new Error("ctx.waitUntil() called after its execution ended");
+        I.waitUntil(promise);
       };
+      ctx.passThroughOnException = passThroughOnException;
       const fetch = m.e === "fetch";
-      const env = Object.assign({}, m.v);
-      if (m.b.length > 0) load<CodecPiece>("codec").bindEnv(env, m.b, t);
+      const env = m.v;
+      if (m.b.length > 0) load<CodecPiece>("codec").bindEnv(env, m.b, m.t);
       const input = fetch
         ? load<FetchPiece>("fetch").requestFromHost(m.r!, body)
         : load<CodecPiece>("codec").input(m.e, m.s, m.i, bins);
@@ -225,18 +263,36 @@ export default function boot(host: Host): CoreExports {
   };
 
   return {
-    run,
-    begin(t, spec) {
-      token = t;
-      expose(spec);
+    adopt(g) {
+      const values: unknown[] = [];
+      for (let i = 0; i < REBOUND.length; i++) values.push((g as Record<string, unknown>)[REBOUND[i]!]);
+      const arrayPrototype = (g as { Array: { prototype: Record<string, unknown> } }).Array.prototype;
+      const natives: Realm["natives"] = create(null);
+      for (let i = 0; i < GUARDED.length; i++) {
+        const name = GUARDED[i]!;
+        const native = arrayPrototype[name];
+        if (typeof native !== "function") continue;
+        natives[name] = native as (...args: unknown[]) => unknown;
+        arrayPrototype[name] = contextGuards[name];
+      }
+      return { g: g as Record<PropertyKey, unknown>, values, natives };
     },
+    begin(r, token, spec) {
+      realm = r;
+      const values = r.values;
+      for (let i = 0; i < REBOUND.length; i++) PG[REBOUND[i]!] = values[i];
+      exec = { token, g: r.g, timers: new SharedMap(), nextTimer: 1, own: create(null) };
+      expose(r.g, spec);
+    },
+    run,
     fire(id) {
-      const callback = I.timers.get(id);
+      const callback = exec?.timers.get(id);
       if (callback) callback();
     },
     end() {
-      token = 0;
-      I.timers.clear();
+      exec = null;
+      realm = null;
+      for (let i = 0; i < REBOUND.length; i++) PG[REBOUND[i]!] = undefined;
     },
   };
 }

@@ -1,7 +1,8 @@
 /**
  * Headers (Fetch standard §5.2): case-insensitive names, values combined with
  * ", ", set-cookie kept apart, iteration sorted by name. Bundled into the
- * fetch piece.
+ * fetch piece. Arrays handed to scripts are made with the execution's `Array`
+ * (see internals.ts); the header list itself stays internal.
  */
 
 export type HeaderList = [string, string][];
@@ -43,17 +44,17 @@ function mutable(headers: unknown): HeaderList {
   return s[LIST];
 }
 
-/** The pairs iteration yields: sorted by name, duplicates combined except set-cookie. */
+/** The pairs iteration yields (arrays of the execution's realm): sorted by name, duplicates combined except set-cookie. */
 function sortAndCombine(list: HeaderList): HeaderList {
   const names = [...new Set(list.map((pair) => pair[0]))].sort();
-  const out: HeaderList = [];
+  const out: HeaderList = Array.of();
   for (const name of names) {
     if (name === "set-cookie") {
-      for (const [n, v] of list) if (n === name) out.push([n, v]);
+      for (const [n, v] of list) if (n === name) out.push(Array.of(n, v) as [string, string]);
     } else {
       const values: string[] = [];
       for (const [n, v] of list) if (n === name) values.push(v);
-      out.push([name, values.join(", ")]);
+      out.push(Array.of(name, values.join(", ")) as [string, string]);
     }
   }
   return out;
@@ -113,7 +114,7 @@ export class Headers {
   }
 
   getSetCookie(): string[] {
-    const out: string[] = [];
+    const out: string[] = Array.of();
     for (const [n, v] of state(this)[LIST]) if (n === "set-cookie") out.push(v);
     return out;
   }
@@ -146,15 +147,11 @@ export class Headers {
   }
 
   keys(): IterableIterator<string> {
-    return sortAndCombine(state(this)[LIST])
-      .map((pair) => pair[0])
-      [Symbol.iterator]();
+    return Array.from(sortAndCombine(state(this)[LIST]), (pair) => pair[0])[Symbol.iterator]();
   }
 
   values(): IterableIterator<string> {
-    return sortAndCombine(state(this)[LIST])
-      .map((pair) => pair[1])
-      [Symbol.iterator]();
+    return Array.from(sortAndCombine(state(this)[LIST]), (pair) => pair[1])[Symbol.iterator]();
   }
 
   [Symbol.iterator](): IterableIterator<[string, string]> {

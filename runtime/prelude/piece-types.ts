@@ -42,6 +42,7 @@ export interface FetchBodyPiece {
 }
 
 export interface UrlPiece {
+  URLSearchParams: new (init?: unknown) => object;
   isSearchParams(value: unknown): boolean;
   /** The href of `input` resolved against `base`, or null when invalid. */
   href(input: string, base?: string): string | null;
@@ -75,6 +76,10 @@ export interface EventsPiece {
   isSignal(value: unknown): boolean;
   signalState(signal: unknown): [aborted: boolean, reason: unknown];
   onAbort(signal: unknown, listener: () => void): void;
+}
+
+export interface TimersPiece {
+  setTimeout(callback: () => void, ms: number): number;
 }
 
 export interface CodecPiece {

@@ -33,6 +33,15 @@ export default function install(I: Internals): BlobPiece {
     return /^[\x20-\x7E]*$/.test(text) ? text.toLowerCase() : "";
   };
 
+  /** A promise of the execution's realm for `read()`'s value (or what it throws). */
+  const settle = <T>(read: () => T): Promise<T> => {
+    try {
+      return Promise.resolve(read());
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  };
+
   const concat = (chunks: Bytes[]): Bytes => {
     let size = 0;
     for (const chunk of chunks) size += chunk.byteLength;
@@ -96,16 +105,16 @@ export default function install(I: Internals): BlobPiece {
       return blob;
     }
 
-    async arrayBuffer(): Promise<ArrayBuffer> {
-      return state(this).bytes.slice().buffer;
+    arrayBuffer(): Promise<ArrayBuffer> {
+      return settle(() => state(this).bytes.slice().buffer);
     }
 
-    async bytes(): Promise<Uint8Array> {
-      return state(this).bytes.slice();
+    bytes(): Promise<Uint8Array> {
+      return settle(() => state(this).bytes.slice());
     }
 
-    async text(): Promise<string> {
-      return utf8Decode(state(this).bytes);
+    text(): Promise<string> {
+      return settle(() => utf8Decode(state(this).bytes));
     }
 
     stream(): object {
@@ -182,9 +191,9 @@ export default function install(I: Internals): BlobPiece {
 
     getAll(name: unknown): unknown[] {
       const key = String(name);
-      return entries(this)
-        .filter((entry) => entry[0] === key)
-        .map((entry) => entry[1]);
+      const out: unknown[] = Array.of();
+      for (const entry of entries(this)) if (entry[0] === key) out.push(entry[1]);
+      return out;
     }
 
     has(name: unknown): boolean {
@@ -209,21 +218,15 @@ export default function install(I: Internals): BlobPiece {
     }
 
     entries(): IterableIterator<Entry> {
-      return entries(this)
-        .map((e): Entry => [e[0], e[1]])
-        [Symbol.iterator]();
+      return Array.from(entries(this), (e) => Array.of(e[0], e[1]) as Entry)[Symbol.iterator]();
     }
 
     keys(): IterableIterator<string> {
-      return entries(this)
-        .map((e) => e[0])
-        [Symbol.iterator]();
+      return Array.from(entries(this), (e) => e[0])[Symbol.iterator]();
     }
 
     values(): IterableIterator<unknown> {
-      return entries(this)
-        .map((e) => e[1])
-        [Symbol.iterator]();
+      return Array.from(entries(this), (e) => e[1])[Symbol.iterator]();
     }
 
     [Symbol.iterator](): IterableIterator<Entry> {
@@ -306,9 +309,9 @@ export default function install(I: Internals): BlobPiece {
     return form;
   };
 
-  I.define(I.g, "Blob", Blob);
-  I.define(I.g, "File", File);
-  I.define(I.g, "FormData", FormData);
+  I.expose("Blob", Blob);
+  I.expose("File", File);
+  I.expose("FormData", FormData);
 
   return {
     isBlob: (value) => value !== null && typeof value === "object" && BLOB in value,

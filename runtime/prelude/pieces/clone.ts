@@ -9,6 +9,34 @@ import type { Internals } from "../internals.js";
 
 const ERRORS = ["Error", "EvalError", "RangeError", "ReferenceError", "SyntaxError", "TypeError", "URIError"];
 
+/** The execution's error constructors (free references resolve to the running execution's intrinsics). */
+const errorConstructors = (): Record<string, ErrorConstructor> => ({
+  Error,
+  EvalError,
+  RangeError,
+  ReferenceError,
+  SyntaxError,
+  TypeError,
+  URIError,
+});
+
+type ViewConstructor = new (b: ArrayBuffer, o: number, l: number) => unknown;
+
+/** The execution's typed array constructors, by their toStringTag. */
+const viewConstructors = (): Record<string, ViewConstructor> => ({
+  Int8Array,
+  Uint8Array,
+  Uint8ClampedArray,
+  Int16Array,
+  Uint16Array,
+  Int32Array,
+  Uint32Array,
+  Float32Array,
+  Float64Array,
+  BigInt64Array,
+  BigUint64Array,
+});
+
 export default function install(I: Internals): object {
   const fail = (what: string): Error => I.domError(`${what} could not be cloned`, "DataCloneError");
 
@@ -67,7 +95,7 @@ export default function install(I: Internals): object {
       case "Error": {
         const error = value as Error;
         const name = ERRORS.includes(error.name) ? error.name : "Error";
-        const Ctor = (globalThis as unknown as Record<string, ErrorConstructor>)[name]!;
+        const Ctor = errorConstructors()[name]!;
         const copy = new Ctor(String(error.message));
         memory.set(value, copy);
         if (typeof error.stack === "string")
@@ -76,12 +104,12 @@ export default function install(I: Internals): object {
         return copy;
       }
       case "Object": {
-        const proto = Object.getPrototypeOf(value);
-        if (proto !== Object.prototype && proto !== null) {
+        if (!I.isPlain(value)) {
+          const proto = Object.getPrototypeOf(value);
           const name = (proto as { constructor?: { name?: string } }).constructor?.name;
           if (name && name !== "Object") throw fail(`A ${name}`);
         }
-        const obj: Record<string, unknown> = {};
+        const obj = new Object() as Record<string, unknown>;
         memory.set(value, obj);
         for (const key of Object.keys(value))
           obj[key] = clone((value as Record<string, unknown>)[key], memory);
@@ -91,9 +119,8 @@ export default function install(I: Internals): object {
         if (ArrayBuffer.isView(value)) {
           const view = value as unknown as { buffer: ArrayBuffer; byteOffset: number; length: number };
           const buffer = clone(view.buffer, memory) as ArrayBuffer;
-          const Ctor = (
-            globalThis as unknown as Record<string, new (b: ArrayBuffer, o: number, l: number) => unknown>
-          )[tag]!;
+          const Ctor = viewConstructors()[tag];
+          if (Ctor === undefined) throw fail(`A ${tag}`);
           out = new Ctor(buffer, view.byteOffset, view.length);
           break;
         }
@@ -103,7 +130,7 @@ export default function install(I: Internals): object {
     return out;
   };
 
-  I.define(I.g, "structuredClone", (value: unknown, options?: { transfer?: unknown[] }) => {
+  I.expose("structuredClone", function structuredClone(value: unknown, options?: { transfer?: unknown[] }) {
     if (options?.transfer !== undefined && [...options.transfer].length > 0)
       throw I.domError("structuredClone transfer lists are not supported", "DataCloneError");
     return clone(value, new Map());

@@ -12,7 +12,11 @@ import type { CodecPiece } from "../piece-types.js";
 const BYTES = "\u0000b";
 const UNDEFINED = "\u0000u";
 
+/** The scheduled controller's noRetry(): nothing to do, as cron runs are not retried. */
+function noRetry(): void {}
+
 export default function install(I: Internals): CodecPiece {
+  I.share(noRetry);
   const encode = (value: unknown, what: string): [string, ArrayBuffer[]] => {
     const binaries: ArrayBuffer[] = [];
     const json = JSON.stringify(value, function (this: Record<string, unknown>, key, v: unknown) {
@@ -25,14 +29,12 @@ export default function install(I: Internals): CodecPiece {
       if (v === undefined) return Array.isArray(this) ? { [UNDEFINED]: 0 } : undefined;
       if (typeof v === "function" || typeof v === "symbol" || typeof v === "bigint")
         throw new TypeError(`${what}: a ${typeof v} cannot be passed to the host`);
-      if (v !== null && typeof v === "object" && !Array.isArray(v)) {
+      if (v !== null && typeof v === "object" && !Array.isArray(v) && !I.isPlain(v)) {
         const proto = Object.getPrototypeOf(v);
-        if (proto !== Object.prototype && proto !== null) {
-          const name = (proto as { constructor?: { name?: string } }).constructor?.name ?? "object";
-          throw new TypeError(
-            `${what}: a ${name} cannot be passed to the host (use plain objects, arrays and Uint8Array)`,
-          );
-        }
+        const name = (proto as { constructor?: { name?: string } }).constructor?.name ?? "object";
+        throw new TypeError(
+          `${what}: a ${name} cannot be passed to the host (use plain objects, arrays and Uint8Array)`,
+        );
       }
       return v;
     });
@@ -97,8 +99,14 @@ export default function install(I: Internals): CodecPiece {
       }
     },
     input(entry, scheduled, json, binaries) {
-      if (entry === "scheduled")
-        return { cron: scheduled![0], scheduledTime: scheduled![1], type: "scheduled", noRetry() {} };
+      if (entry === "scheduled") {
+        const controller = new Object() as Record<string, unknown>;
+        controller.cron = scheduled![0];
+        controller.scheduledTime = scheduled![1];
+        controller.type = "scheduled";
+        controller.noRetry = noRetry;
+        return controller;
+      }
       return decode(json, binaries);
     },
     output(entry, result) {

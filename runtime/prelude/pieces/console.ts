@@ -1,6 +1,8 @@
 /**
  * Piece "console": captured into the execution's log through Op.Log. Plain
  * strings skip the inspect piece; the host enforces the log volume limit.
+ * The methods are shared; each execution gets its own console object (a
+ * script may replace its methods) and its own counters, timers and indent.
  */
 import { Op } from "../../ops.js";
 import type { Internals } from "../internals.js";
@@ -12,10 +14,22 @@ const LOG = 2;
 const WARN = 3;
 const ERROR = 4;
 
+interface ConsoleState {
+  indent: string;
+  counts: Map<string, number>;
+  timers: Map<string, number>;
+}
+
 export default function install(I: Internals): object {
-  let indent = "";
-  const counts = new Map<string, number>();
-  const timers = new Map<string, number>();
+  const own = (): ConsoleState => {
+    const x = I.exec().own;
+    let s = x.console as ConsoleState | undefined;
+    if (s === undefined) {
+      s = { indent: "", counts: new Map(), timers: new Map() };
+      x.console = s;
+    }
+    return s;
+  };
 
   const text = (args: unknown[]): string => {
     let allStrings = true;
@@ -24,6 +38,7 @@ export default function install(I: Internals): object {
       allStrings && !(args.length > 1 && (args[0] as string).includes("%"))
         ? args.join(" ")
         : I.load<InspectPiece>("inspect").format(args);
+    const indent = own().indent;
     return indent ? indent + out.replace(/\n/g, `\n${indent}`) : out;
   };
 
@@ -48,22 +63,24 @@ export default function install(I: Internals): object {
     },
     count: (label = "default") => {
       const key = String(label);
+      const counts = own().counts;
       const n = (counts.get(key) ?? 0) + 1;
       counts.set(key, n);
       emit(INFO, [`${key}: ${n}`]);
     },
     countReset: (label = "default") => {
-      counts.delete(String(label));
+      own().counts.delete(String(label));
     },
     time: (label = "default") => {
-      timers.set(String(label), now());
+      own().timers.set(String(label), now());
     },
     timeLog: (label = "default", ...args) => {
-      const start = timers.get(String(label));
+      const start = own().timers.get(String(label));
       if (start === undefined) emit(WARN, [`Timer '${String(label)}' does not exist`]);
       else emit(INFO, [`${String(label)}: ${(now() - start).toFixed(3)}ms`, ...args]);
     },
     timeEnd: (label = "default") => {
+      const timers = own().timers;
       const start = timers.get(String(label));
       timers.delete(String(label));
       if (start === undefined) emit(WARN, [`Timer '${String(label)}' does not exist`]);
@@ -71,16 +88,18 @@ export default function install(I: Internals): object {
     },
     group: (...args) => {
       if (args.length > 0) emit(LOG, args);
-      indent += "  ";
+      own().indent += "  ";
     },
     groupCollapsed: (...args) => {
       if (args.length > 0) emit(LOG, args);
-      indent += "  ";
+      own().indent += "  ";
     },
     groupEnd: () => {
-      indent = indent.slice(2);
+      const s = own();
+      s.indent = s.indent.slice(2);
     },
   };
-  I.define(I.g, "console", console);
+  I.share(console);
+  I.exposeLazy("console", () => Object.assign(new Object(), console));
   return {};
 }

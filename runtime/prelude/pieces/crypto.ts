@@ -32,6 +32,15 @@ export default function install(I: Internals): object {
 
   const notSupported = (what: string): Error => I.domError(`${what} is not supported`, "NotSupportedError");
 
+  /** A promise of the execution's realm for `work()`'s value (or what it throws), like an async method. */
+  const settle = <T>(work: () => T): Promise<T> => {
+    try {
+      return Promise.resolve(work());
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  };
+
   const bufferSource = (data: unknown, what: string): ArrayBuffer => {
     if (data instanceof ArrayBuffer) return data.slice(0);
     if (ArrayBuffer.isView(data))
@@ -96,18 +105,16 @@ export default function install(I: Internals): object {
     constructing = true;
     const key = new CryptoKey();
     constructing = false;
+    // Objects a script sees are made by the execution's JSON.parse/Array, not as shared-realm literals.
+    const algorithm = JSON.parse(
+      JSON.stringify({ name: "HMAC", hash: { name: hash }, length: bytes.byteLength * 8 }),
+    ) as { hash: object };
+    Object.freeze(algorithm.hash);
     Object.defineProperties(key, {
       type: { value: "secret", enumerable: true },
       extractable: { value: extractable, enumerable: true },
-      algorithm: {
-        value: Object.freeze({
-          name: "HMAC",
-          hash: Object.freeze({ name: hash }),
-          length: bytes.byteLength * 8,
-        }),
-        enumerable: true,
-      },
-      usages: { value: Object.freeze([...usages]), enumerable: true },
+      algorithm: { value: Object.freeze(algorithm), enumerable: true },
+      usages: { value: Object.freeze(Array.from(usages)), enumerable: true },
       [KEY]: { value: { bytes, hash } },
     });
     return key;
@@ -139,74 +146,101 @@ export default function install(I: Internals): object {
       if (!constructing) throw new TypeError("Illegal constructor");
     }
 
-    async digest(algorithm: unknown, data: unknown): Promise<ArrayBuffer> {
-      return host(Op.Digest, hashName(algorithm), bufferSource(data, "digest data")) as ArrayBuffer;
+    digest(algorithm: unknown, data: unknown): Promise<ArrayBuffer> {
+      return settle(
+        () => host(Op.Digest, hashName(algorithm), bufferSource(data, "digest data")) as ArrayBuffer,
+      );
     }
 
-    async importKey(
+    importKey(
       format: unknown,
       keyData: unknown,
       algorithm: unknown,
       extractable: unknown,
       usages: unknown,
     ): Promise<CryptoKey> {
-      const { hash, length } = hmacAlgorithm(algorithm);
-      let bytes: ArrayBuffer;
-      if (format === "raw") bytes = bufferSource(keyData, "Key data");
-      else if (format === "jwk") {
-        const jwk = keyData as { kty?: unknown; k?: unknown };
-        if (jwk === null || typeof jwk !== "object" || jwk.kty !== "oct" || typeof jwk.k !== "string")
-          throw I.domError("Invalid JWK for an HMAC key", "DataError");
-        bytes = fromBase64url(jwk.k);
-      } else throw notSupported(`Key format "${String(format)}"`);
-      if (bytes.byteLength === 0) throw I.domError("HMAC key data must not be empty", "DataError");
-      if (length !== undefined && (length > bytes.byteLength * 8 || length <= (bytes.byteLength - 1) * 8))
-        throw I.domError("HMAC key length does not match the key data", "DataError");
-      return newKey(bytes, hash, Boolean(extractable), usagesOf(usages));
+      return settle(() => importKey(format, keyData, algorithm, extractable, usages));
     }
 
-    async generateKey(algorithm: unknown, extractable: unknown, usages: unknown): Promise<CryptoKey> {
-      const { hash, length } = hmacAlgorithm(algorithm);
-      const bits = length ?? (hash === "SHA-384" || hash === "SHA-512" ? 1024 : 512);
-      if (bits % 8 !== 0 || bits <= 0) throw notSupported("HMAC key lengths that are not whole bytes");
-      return newKey(host(Op.Random, bits / 8) as ArrayBuffer, hash, Boolean(extractable), usagesOf(usages));
+    generateKey(algorithm: unknown, extractable: unknown, usages: unknown): Promise<CryptoKey> {
+      return settle(() => {
+        const { hash, length } = hmacAlgorithm(algorithm);
+        const bits = length ?? (hash === "SHA-384" || hash === "SHA-512" ? 1024 : 512);
+        if (bits % 8 !== 0 || bits <= 0) throw notSupported("HMAC key lengths that are not whole bytes");
+        return newKey(host(Op.Random, bits / 8) as ArrayBuffer, hash, Boolean(extractable), usagesOf(usages));
+      });
     }
 
-    async exportKey(format: unknown, key: unknown): Promise<unknown> {
-      const s = key !== null && typeof key === "object" ? (key as CryptoKey)[KEY] : undefined;
-      if (!s) throw new TypeError("Expected a CryptoKey");
-      if (!(key as CryptoKey).extractable)
-        throw I.domError("The key is not extractable", "InvalidAccessError");
-      if (format === "raw") return s.bytes.slice(0);
-      if (format === "jwk")
-        return {
+    exportKey(format: unknown, key: unknown): Promise<unknown> {
+      return settle(() => exportKey(format, key));
+    }
+
+    sign(algorithm: unknown, key: unknown, data: unknown): Promise<ArrayBuffer> {
+      return settle(() => {
+        if (algorithmName(algorithm) !== "HMAC")
+          throw notSupported(`Algorithm "${algorithmName(algorithm)}"`);
+        const s = keyState(key, "sign");
+        return host(Op.Hmac, s.hash, s.bytes, bufferSource(data, "Data")) as ArrayBuffer;
+      });
+    }
+
+    verify(algorithm: unknown, key: unknown, signature: unknown, data: unknown): Promise<boolean> {
+      return settle(() => {
+        if (algorithmName(algorithm) !== "HMAC")
+          throw notSupported(`Algorithm "${algorithmName(algorithm)}"`);
+        const s = keyState(key, "verify");
+        const mac = host(Op.Hmac, s.hash, s.bytes, bufferSource(data, "Data")) as ArrayBuffer;
+        return host(Op.TimingSafeEqual, mac, bufferSource(signature, "Signature")) as boolean;
+      });
+    }
+  }
+
+  function importKey(
+    format: unknown,
+    keyData: unknown,
+    algorithm: unknown,
+    extractable: unknown,
+    usages: unknown,
+  ): CryptoKey {
+    const { hash, length } = hmacAlgorithm(algorithm);
+    let bytes: ArrayBuffer;
+    if (format === "raw") bytes = bufferSource(keyData, "Key data");
+    else if (format === "jwk") {
+      const jwk = keyData as { kty?: unknown; k?: unknown };
+      if (jwk === null || typeof jwk !== "object" || jwk.kty !== "oct" || typeof jwk.k !== "string")
+        throw I.domError("Invalid JWK for an HMAC key", "DataError");
+      bytes = fromBase64url(jwk.k);
+    } else throw notSupported(`Key format "${String(format)}"`);
+    if (bytes.byteLength === 0) throw I.domError("HMAC key data must not be empty", "DataError");
+    if (length !== undefined && (length > bytes.byteLength * 8 || length <= (bytes.byteLength - 1) * 8))
+      throw I.domError("HMAC key length does not match the key data", "DataError");
+    return newKey(bytes, hash, Boolean(extractable), usagesOf(usages));
+  }
+
+  function exportKey(format: unknown, key: unknown): unknown {
+    const s = key !== null && typeof key === "object" ? (key as CryptoKey)[KEY] : undefined;
+    if (!s) throw new TypeError("Expected a CryptoKey");
+    if (!(key as CryptoKey).extractable) throw I.domError("The key is not extractable", "InvalidAccessError");
+    if (format === "raw") return s.bytes.slice(0);
+    if (format === "jwk")
+      return JSON.parse(
+        JSON.stringify({
           kty: "oct",
           k: base64url(s.bytes),
           alg: `HS${s.hash.slice(4)}`,
           ext: true,
-          key_ops: [...(key as CryptoKey).usages],
-        };
-      throw notSupported(`Key format "${String(format)}"`);
-    }
-
-    async sign(algorithm: unknown, key: unknown, data: unknown): Promise<ArrayBuffer> {
-      if (algorithmName(algorithm) !== "HMAC") throw notSupported(`Algorithm "${algorithmName(algorithm)}"`);
-      const s = keyState(key, "sign");
-      return host(Op.Hmac, s.hash, s.bytes, bufferSource(data, "Data")) as ArrayBuffer;
-    }
-
-    async verify(algorithm: unknown, key: unknown, signature: unknown, data: unknown): Promise<boolean> {
-      if (algorithmName(algorithm) !== "HMAC") throw notSupported(`Algorithm "${algorithmName(algorithm)}"`);
-      const s = keyState(key, "verify");
-      const mac = host(Op.Hmac, s.hash, s.bytes, bufferSource(data, "Data")) as ArrayBuffer;
-      return host(Op.TimingSafeEqual, mac, bufferSource(signature, "Signature")) as boolean;
-    }
+          key_ops: (key as CryptoKey).usages,
+        }),
+      );
+    throw notSupported(`Key format "${String(format)}"`);
   }
 
   for (const name of ["encrypt", "decrypt", "deriveBits", "deriveKey", "wrapKey", "unwrapKey"])
-    I.define(SubtleCrypto.prototype, name, async () => {
-      throw notSupported(`crypto.subtle.${name}`);
-    });
+    I.define(SubtleCrypto.prototype, name, () =>
+      settle(() => {
+        throw notSupported(`crypto.subtle.${name}`);
+      }),
+    );
 
   class Crypto {
     constructor() {
@@ -249,9 +283,9 @@ export default function install(I: Internals): object {
   const crypto = new Crypto();
   constructing = false;
 
-  I.define(I.g, "crypto", crypto);
-  I.define(I.g, "Crypto", Crypto);
-  I.define(I.g, "CryptoKey", CryptoKey);
-  I.define(I.g, "SubtleCrypto", SubtleCrypto);
+  I.expose("crypto", crypto);
+  I.expose("Crypto", Crypto);
+  I.expose("CryptoKey", CryptoKey);
+  I.expose("SubtleCrypto", SubtleCrypto);
   return {};
 }

@@ -82,7 +82,10 @@ export default function install(I: Internals): object {
         written += bytes.length;
         read += units;
       }
-      return { read, written };
+      const result = new Object() as { read: number; written: number };
+      result.read = read;
+      result.written = written;
+      return result;
     }
 
     get [Symbol.toStringTag](): string {
@@ -175,9 +178,9 @@ export default function install(I: Internals): object {
     return I.fromHost(host(Op.Base64, text, false, true));
   };
 
-  I.define(I.g, "TextEncoder", TextEncoder);
-  I.define(I.g, "TextDecoder", TextDecoder);
-  I.define(I.g, "btoa", btoa);
-  I.define(I.g, "atob", atob);
+  I.expose("TextEncoder", TextEncoder);
+  I.expose("TextDecoder", TextDecoder);
+  I.expose("btoa", btoa);
+  I.expose("atob", atob);
   return {};
 }

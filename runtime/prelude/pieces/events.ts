@@ -1,10 +1,12 @@
 /**
  * Piece "events": DOMException, Event, EventTarget, AbortController and
  * AbortSignal (abort, timeout, any), as the DOM standard defines them for a
- * single-realm, tree-less world.
+ * single-realm, tree-less world. DOMException extends the execution's own
+ * Error, so each execution makes its class on first use (exposeLazy); the
+ * other classes are shared.
  */
 import type { Internals } from "../internals.js";
-import type { EventsPiece } from "../piece-types.js";
+import type { EventsPiece, TimersPiece } from "../piece-types.js";
 
 const CODES: Record<string, number> = {
   IndexSizeError: 1,
@@ -59,15 +61,17 @@ interface SignalState {
 }
 
 export default function install(I: Internals): EventsPiece {
-  class DOMException extends Error {
-    declare readonly code: number;
+  // Evaluated per execution: `Error` is then the execution's own.
+  const makeDOMException = () =>
+    class DOMException extends Error {
+      declare readonly code: number;
 
-    constructor(message: unknown = "", name: unknown = "Error") {
-      super(String(message));
-      Object.defineProperty(this, "name", { value: String(name), configurable: true, writable: true });
-      Object.defineProperty(this, "code", { value: CODES[String(name)] ?? 0, configurable: true });
-    }
-  }
+      constructor(message: unknown = "", name: unknown = "Error") {
+        super(String(message));
+        Object.defineProperty(this, "name", { value: String(name), configurable: true, writable: true });
+        Object.defineProperty(this, "code", { value: CODES[String(name)] ?? 0, configurable: true });
+      }
+    };
 
   const eventState = (event: unknown): EventState => {
     const s =
@@ -140,7 +144,7 @@ export default function install(I: Internals): EventsPiece {
     }
     composedPath(): unknown[] {
       const s = eventState(this);
-      return s.currentTarget === null ? [] : [s.currentTarget];
+      return s.currentTarget === null ? Array.of() : Array.of(s.currentTarget);
     }
   }
 
@@ -238,7 +242,7 @@ export default function install(I: Internals): EventsPiece {
     const s = signalOf(signal);
     if (s.aborted) return;
     s.aborted = true;
-    s.reason = reason === undefined ? new DOMException("This operation was aborted", "AbortError") : reason;
+    s.reason = reason === undefined ? I.domError("This operation was aborted", "AbortError") : reason;
     const algorithms = s.algorithms;
     s.algorithms = [];
     for (const algorithm of algorithms) {
@@ -272,9 +276,8 @@ export default function install(I: Internals): EventsPiece {
       const delay = Number(ms);
       if (!Number.isFinite(delay) || delay < 0) throw new TypeError("AbortSignal.timeout: invalid delay");
       const signal = newSignal();
-      I.load("timers");
-      (I.g.setTimeout as (cb: () => void, ms: number) => unknown)(
-        () => abortSignal(signal, new DOMException("The operation timed out.", "TimeoutError")),
+      I.load<TimersPiece>("timers").setTimeout(
+        () => abortSignal(signal, I.domError("The operation timed out.", "TimeoutError")),
         delay,
       );
       return signal;
@@ -346,14 +349,11 @@ export default function install(I: Internals): EventsPiece {
     }
   }
 
-  for (const [name, value] of [
-    ["DOMException", DOMException],
-    ["Event", Event],
-    ["EventTarget", EventTarget],
-    ["AbortSignal", AbortSignal],
-    ["AbortController", AbortController],
-  ] as const)
-    I.define(I.g, name, value);
+  I.exposeLazy("DOMException", makeDOMException);
+  I.expose("Event", Event);
+  I.expose("EventTarget", EventTarget);
+  I.expose("AbortSignal", AbortSignal);
+  I.expose("AbortController", AbortController);
 
   return {
     controlled() {

@@ -1,9 +1,8 @@
 /**
- * Piece "fetch": Headers, Request, Response — the part every fetch execution
- * needs (constructors, getters, the trip to the host), preloaded into prepared
- * contexts. Body methods, clone(), the Response statics and `new Request(…)`
- * are stubs here that load the fetch-body piece on first use: compiling code
- * is what a fresh QuickJS context pays for, so rarely used code waits.
+ * Piece "fetch": Headers, Request, Response — constructors, getters and the
+ * trip to the host. Body methods, clone(), the Response statics and
+ * `new Request(…)` are stubs here that the fetch-body piece replaces when the
+ * shared realm boots (it installs every piece before sealing).
  */
 import { bodyState } from "../fetch-state.js";
 import { Headers, headerList, headersFromList } from "../headers.js";
@@ -46,9 +45,9 @@ export default function install(I: Internals): FetchPiece {
       more();
       return (Response as unknown as Record<string, (...a: unknown[]) => unknown>)[name]!(...args);
     });
-  I.define(I.g, "Headers", Headers);
-  I.define(I.g, "Request", Request);
-  I.define(I.g, "Response", Response);
+  I.expose("Headers", Headers);
+  I.expose("Request", Request);
+  I.expose("Response", Response);
   return {
     requestFromHost,
     respond,

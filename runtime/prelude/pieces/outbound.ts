@@ -13,9 +13,7 @@ type HostAnswer = [[number, string, string, string, boolean], ArrayBuffer | unde
 export default function install(I: Internals): object {
   const api = I.load<FetchPiece>("fetch");
   const more = I.load<FetchBodyPiece>("fetch-body");
-  let nextId = 1;
-
-  async function fetch(input: unknown, init?: unknown): Promise<unknown> {
+  async function send(input: unknown, init?: unknown): Promise<unknown> {
     const request = new api.Request(input, init);
     const [method, url, headersJson, body, redirect, signal] = await more.toHost(request);
     const events = signal ? I.load<EventsPiece>("events") : undefined;
@@ -23,7 +21,9 @@ export default function install(I: Internals): object {
       const [aborted, reason] = events.signalState(signal);
       if (aborted) throw reason;
     }
-    const id = nextId++;
+    const own = I.exec().own;
+    const id = ((own.fetchId as number | undefined) ?? 0) + 1;
+    own.fetchId = id;
     const pending = I.host(
       Op.Fetch,
       I.token(),
@@ -45,6 +45,10 @@ export default function install(I: Internals): object {
     return api.responseFromHost(answer[0], answer[1]);
   }
 
-  I.define(I.g, "fetch", fetch);
+  function fetch(input: unknown, init?: unknown): Promise<unknown> {
+    return I.promise(send(input, init));
+  }
+
+  I.expose("fetch", fetch);
   return {};
 }

@@ -158,10 +158,13 @@ export default function install(I: Internals): StreamsPiece {
       return new ReadableStreamDefaultReader(this);
     }
 
-    async cancel(reason?: unknown): Promise<void> {
-      const s = stateOf(this);
-      if (s.reader !== null) throw new TypeError("Cannot cancel a locked stream");
-      return cancel(s, reason);
+    cancel(reason?: unknown): Promise<void> {
+      const cancelStream = async (self: unknown) => {
+        const s = stateOf(self);
+        if (s.reader !== null) throw new TypeError("Cannot cancel a locked stream");
+        return cancel(s, reason);
+      };
+      return I.promise(cancelStream(this));
     }
 
     tee(): [ReadableStream, ReadableStream] {
@@ -171,17 +174,18 @@ export default function install(I: Internals): StreamsPiece {
     values(options?: { preventCancel?: unknown }): AsyncIterableIterator<unknown> {
       const reader = this.getReader();
       const preventCancel = Boolean(options?.preventCancel);
-      return {
-        next: () => reader.read(),
-        async return(value?: unknown) {
+      const iterator = new Object() as AsyncIterableIterator<unknown>;
+      iterator.next = () => reader.read();
+      iterator.return = (value?: unknown) => {
+        const done = async () => {
           if (!preventCancel) await reader.cancel();
           else reader.releaseLock();
-          return { value, done: true };
-        },
-        [Symbol.asyncIterator]() {
-          return this;
-        },
+          return { value, done: true as const };
+        };
+        return I.promise(done());
       };
+      iterator[Symbol.asyncIterator] = () => iterator;
+      return iterator;
     }
 
     [Symbol.asyncIterator](): AsyncIterableIterator<unknown> {
@@ -248,10 +252,13 @@ export default function install(I: Internals): StreamsPiece {
       r.stream = null;
     }
 
-    async cancel(reason?: unknown): Promise<void> {
-      const stream = this[READER]?.stream;
-      if (!stream) throw new TypeError("The reader has been released");
-      return cancel(stateOf(stream), reason);
+    cancel(reason?: unknown): Promise<void> {
+      const cancelReader = async (self: ReadableStreamDefaultReader) => {
+        const stream = self[READER]?.stream;
+        if (!stream) throw new TypeError("The reader has been released");
+        return cancel(stateOf(stream), reason);
+      };
+      return I.promise(cancelReader(this));
     }
 
     get [Symbol.toStringTag](): string {
@@ -308,8 +315,8 @@ export default function install(I: Internals): StreamsPiece {
     return I.load<BlobPiece>("blob").blobBytes(src);
   };
 
-  I.define(I.g, "ReadableStream", ReadableStream);
-  I.define(I.g, "ReadableStreamDefaultReader", ReadableStreamDefaultReader);
+  I.expose("ReadableStream", ReadableStream);
+  I.expose("ReadableStreamDefaultReader", ReadableStreamDefaultReader);
   return {
     isStream: (value) => value !== null && typeof value === "object" && STREAM in value,
     fromBody(body) {

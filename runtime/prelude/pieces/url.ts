@@ -158,9 +158,9 @@ export default function install(I: Internals): UrlPiece {
 
     getAll(name: unknown): string[] {
       const key = toWellFormed(String(name));
-      return list(this)
-        .filter((pair) => pair[0] === key)
-        .map((pair) => pair[1]);
+      const out: string[] = Array.of();
+      for (const pair of list(this)) if (pair[0] === key) out.push(pair[1]);
+      return out;
     }
 
     has(name: unknown, value?: unknown): boolean {
@@ -197,21 +197,15 @@ export default function install(I: Internals): UrlPiece {
     }
 
     entries(): IterableIterator<Pair> {
-      return list(this)
-        .map((pair): Pair => [pair[0], pair[1]])
-        [Symbol.iterator]();
+      return Array.from(list(this), (pair) => Array.of(pair[0], pair[1]) as Pair)[Symbol.iterator]();
     }
 
     keys(): IterableIterator<string> {
-      return list(this)
-        .map((pair) => pair[0])
-        [Symbol.iterator]();
+      return Array.from(list(this), (pair) => pair[0])[Symbol.iterator]();
     }
 
     values(): IterableIterator<string> {
-      return list(this)
-        .map((pair) => pair[1])
-        [Symbol.iterator]();
+      return Array.from(list(this), (pair) => pair[1])[Symbol.iterator]();
     }
 
     [Symbol.iterator](): IterableIterator<Pair> {
@@ -323,9 +317,10 @@ export default function install(I: Internals): UrlPiece {
     });
   });
 
-  I.define(I.g, "URL", URL);
-  I.define(I.g, "URLSearchParams", URLSearchParams);
+  I.expose("URL", URL);
+  I.expose("URLSearchParams", URLSearchParams);
   return {
+    URLSearchParams,
     isSearchParams: (value) => value !== null && typeof value === "object" && LIST in value,
     href(input, base) {
       const p = parse(input, base);
