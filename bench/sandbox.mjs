@@ -1,25 +1,31 @@
 /**
  * Sandbox overhead benchmark. Run `npm run build` first (it imports dist/), then:
  *
- *   node bench/sandbox.mjs [iterations=3000]
+ *   node bench/sandbox.mjs [iterations=3000] [--compare <other dist/runtime dir>]
  *
  * Prints p50/p99 µs per hello-world execution for fresh contexts (paced, so
  * contexts are prepared off the request path, and saturated, back to back) and
- * for isolation = "script", the CPU each execution costs, a breakdown of where
- * a fresh context's time goes, and ratios against baselines measured in the
- * same run: a plain JS function building the same response, Node's own
- * Response, and the prototype approach (new runtime + context per request,
- * whole prelude evaluated eagerly).
+ * for isolation = "script", the CPU each execution costs (process CPU time,
+ * the number to trust on a shared machine), a breakdown of where a fresh
+ * execution's time goes, and ratios against baselines measured in the same
+ * run: a plain JS function building the same response, Node's own Response,
+ * and a new runtime per request (shared realm booted every time).
+ *
+ * --compare runs the sandbox scenarios of another build (e.g. the previous
+ * commit's dist/runtime, built into a scratch directory) interleaved with this
+ * one, so before/after numbers share the machine's load.
  */
 import { build } from "esbuild";
 import { Engine } from "../dist/runtime/engine.js";
 import { GuestContext, RuntimeSlot } from "../dist/runtime/guest-context.js";
 import { dispatch } from "../dist/runtime/host-ops.js";
 import { createSandboxHost } from "../dist/runtime/index.js";
-import { ALL_GLOBALS } from "../dist/runtime/prelude-globals.js";
 import { loadPrelude } from "../dist/runtime/prelude-source.js";
 
-const N = Number(process.argv[2] ?? 3000);
+const args = process.argv.slice(2);
+const compareAt = args.indexOf("--compare");
+const compareDir = compareAt >= 0 ? args.splice(compareAt, 2)[1] : undefined;
+const N = Number(args[0] ?? 3000);
 const HELLO = `export default { fetch(request) { return new Response("hello") } }`;
 const LIMITS = {
   wallTimeMs: 5000,
@@ -29,6 +35,15 @@ const LIMITS = {
   maxLogBytes: 1 << 16,
 };
 const REQUEST = { method: "GET", url: "https://bench.test/", headers: [["accept", "*/*"]], body: null };
+const META = JSON.stringify({
+  e: "fetch",
+  t: 1,
+  v: {},
+  b: [],
+  x: { executionId: "a", rootExecutionId: "a", depth: 0, params: {} },
+  m: 1 << 20,
+  r: ["GET", "https://bench.test/", ["accept", "*/*"]],
+});
 
 const stats = (samples) => {
   const sorted = [...samples].sort((a, b) => a - b);
@@ -36,12 +51,10 @@ const stats = (samples) => {
   return { p50: at(0.5) * 1000, p99: at(0.99) * 1000 };
 };
 const fmt = (n) => n.toFixed(0).padStart(7);
-const rows = [];
 const report = (label, samples, cpuPerOp) => {
   const s = stats(samples);
-  rows.push({ label, ...s, cpu: cpuPerOp });
   console.log(
-    `${label.padEnd(46)} p50 ${fmt(s.p50)} µs   p99 ${fmt(s.p99)} µs   cpu/exec ${cpuPerOp === undefined ? "      -" : fmt(cpuPerOp)} µs`,
+    `${label.padEnd(52)} p50 ${fmt(s.p50)} µs   p99 ${fmt(s.p99)} µs   cpu/exec ${cpuPerOp === undefined ? "      -" : fmt(cpuPerOp)} µs`,
   );
   return s;
 };
@@ -63,11 +76,11 @@ const job = (source, isolation = "none", versionId = "bench") => ({
   limits: LIMITS,
 });
 
-async function sandboxRun(host, source, isolation, { paced, versionId }) {
+async function sandboxRun(host, source, isolation, { paced, versionId, n = N }) {
   const samples = [];
-  const warm = Math.min(300, N / 5);
+  const warm = Math.min(300, n / 5);
   let cpu = 0;
-  for (let i = 0; i < N + warm; i++) {
+  for (let i = 0; i < n + warm; i++) {
     const permit = host.gate.tryAcquire();
     const c0 = cpuNow();
     const t0 = performance.now();
@@ -83,44 +96,40 @@ async function sandboxRun(host, source, isolation, { paced, versionId }) {
       cpu += c1 - c0;
     }
   }
-  return { samples, cpuPerOp: (cpu / N) * 1000 };
+  return { samples, cpuPerOp: (cpu / n) * 1000 };
 }
 
+/** Where a fresh execution's time goes, phase by phase, on one runtime reused as the pool does. */
 async function breakdown() {
   const engine = new Engine(undefined, 512 << 20);
   const generation = await engine.generation();
   const prelude = await loadPrelude();
   const phases = {
     "new runtime": [],
-    "new context": [],
-    "core prelude (eval + boot)": [],
-    "fetch piece (Request/Response/Headers)": [],
+    "shared realm boot (once per runtime)": [],
+    "new context + adopt": [],
+    "begin (bind realm, define Response)": [],
     "script eval (module)": [],
     "call + Response + serialize": [],
-    "dispose context (+GC share)": [],
+    "end + dispose context (+GC share)": [],
   };
+  for (let i = 0; i < 40; i++) {
+    let t = performance.now();
+    const slot = new RuntimeSlot(generation);
+    phases["new runtime"].push(performance.now() - t);
+    t = performance.now();
+    slot.ensureRealm(prelude, () => undefined);
+    phases["shared realm boot (once per runtime)"].push(performance.now() - t);
+    slot.disposeRealm();
+    slot.runtime.dispose();
+  }
   const slot = new RuntimeSlot(generation);
+  const serve = (s, handles) => dispatch(s.current, handles);
   for (let i = 0; i < Math.min(N, 1500) + 100; i++) {
     let t = performance.now();
-    const rt = generation.module.newRuntime();
-    phases["new runtime"].push(performance.now() - t);
-    rt.dispose();
-    t = performance.now();
-    const bare = slot.runtime.newContext();
-    phases["new context"].push(performance.now() - t);
-    bare.dispose();
-    t = performance.now();
-    const context = new GuestContext(slot, prelude, dispatch, []);
-    phases["core prelude (eval + boot)"].push(performance.now() - t);
+    const context = new GuestContext(slot, prelude, serve);
+    phases["new context + adopt"].push(performance.now() - t);
     const vm = context.vm;
-    t = performance.now();
-    context.begin(0, "fetch:Headers,Request,Response");
-    vm.unwrapResult(vm.evalCode("void Response", "preload")).dispose();
-    phases["fetch piece (Request/Response/Headers)"].push(performance.now() - t);
-    t = performance.now();
-    const ns = vm.unwrapResult(vm.evalCode(HELLO, "script.js", { type: "module" }));
-    phases["script eval (module)"].push(performance.now() - t);
-    t = performance.now();
     let responded = false;
     context.current = {
       respond: () => (responded = true),
@@ -129,18 +138,14 @@ async function breakdown() {
         throw new Error(`${n}: ${m}`);
       },
     };
-    context.begin(1, "");
-    const meta = JSON.stringify({
-      e: "fetch",
-      t: 1,
-      v: {},
-      b: [],
-      c: ["a", "a", 0],
-      p: {},
-      m: 1 << 20,
-      r: ["GET", "https://bench.test/", ["accept", "*/*"]],
-    });
-    const result = context.run(meta, ns, null, null);
+    t = performance.now();
+    context.begin(1, "Response");
+    phases["begin (bind realm, define Response)"].push(performance.now() - t);
+    t = performance.now();
+    const ns = vm.unwrapResult(vm.evalCode(HELLO, "script.js", { type: "module" }));
+    phases["script eval (module)"].push(performance.now() - t);
+    t = performance.now();
+    const result = context.run(META, ns, null, null);
     result.value.dispose();
     slot.runtime.executePendingJobs();
     if (!responded) throw new Error("no response");
@@ -148,62 +153,102 @@ async function breakdown() {
     ns.dispose();
     context.current = null;
     t = performance.now();
+    context.end();
     context.dispose();
-    phases["dispose context (+GC share)"].push(performance.now() - t);
+    phases["end + dispose context (+GC share)"].push(performance.now() - t);
   }
-  console.log("\nFresh-context breakdown (one runtime reused, as the pool does):");
+  console.log("\nFresh-execution breakdown (one runtime reused, as the pool does):");
   let total = 0;
   for (const [label, samples] of Object.entries(phases)) {
-    const s = report(`  ${label}`, samples.slice(100));
-    if (label !== "new runtime") total += s.p50;
+    const s = report(`  ${label}`, samples.length > 100 ? samples.slice(100) : samples.slice(5));
+    if (!label.startsWith("new runtime") && !label.startsWith("shared realm")) total += s.p50;
   }
-  console.log(`  ${"sum of p50 (without new runtime)".padEnd(44)} ${fmt(total)} µs`);
+  console.log(`  ${"sum of p50 per execution (context → dispose)".padEnd(50)} ${fmt(total)} µs`);
+  slot.disposeRealm();
   engine.dispose();
 }
 
-async function prototype() {
-  // The approach the design started from: a new runtime + context per request, everything eager.
+/** A new runtime (and so a freshly booted shared realm) for every request. */
+async function runtimePerRequest() {
   const engine = new Engine(undefined, 512 << 20);
   const generation = await engine.generation();
   const prelude = await loadPrelude();
-  const everything = Object.keys(prelude.pieces);
-  const globals = ALL_GLOBALS.split(";");
   const samples = [];
+  const n = Math.min(N, 200);
   const c0 = cpuNow();
-  for (let i = 0; i < Math.min(N, 500); i++) {
+  for (let i = 0; i < n; i++) {
     const t = performance.now();
     const slot = new RuntimeSlot(generation);
-    const context = new GuestContext(slot, prelude, dispatch, globals);
+    const context = new GuestContext(slot, prelude, (s, handles) => dispatch(s.current, handles));
     const vm = context.vm;
     const ns = vm.unwrapResult(vm.evalCode(HELLO, "script.js", { type: "module" }));
     context.current = { respond() {}, log() {}, fail() {} };
-    context.begin(1, "");
-    const meta = JSON.stringify({
-      e: "fetch",
-      t: 1,
-      v: {},
-      b: [],
-      c: ["a", "a", 0],
-      p: {},
-      m: 1 << 20,
-      r: ["GET", "https://bench.test/", []],
-    });
-    context.run(meta, ns, null, null).value.dispose();
+    context.begin(1, "Response");
+    context.run(META, ns, null, null).value.dispose();
     slot.runtime.executePendingJobs();
     ns.dispose();
     context.current = null;
+    context.end();
     context.dispose();
+    slot.disposeRealm();
     slot.runtime.dispose();
     samples.push(performance.now() - t);
   }
-  const cpu = ((cpuNow() - c0) / Math.min(N, 500)) * 1000;
+  const cpu = ((cpuNow() - c0) / n) * 1000;
   engine.dispose();
-  return { samples, cpu, pieces: everything.length };
+  return { samples, cpu };
+}
+
+async function honoSource() {
+  const hono = await build({
+    stdin: {
+      contents: `import { Hono } from "hono"; const app = new Hono(); app.get("/", (c) => c.text("hello")); export default app;`,
+      resolveDir: process.cwd(),
+      loader: "js",
+    },
+    bundle: true,
+    format: "esm",
+    platform: "neutral",
+    mainFields: ["module", "main"],
+    minify: true,
+    write: false,
+    logLevel: "silent",
+  });
+  return hono.outputFiles[0].text;
+}
+
+/** The sandbox scenarios for one build (`create` = its createSandboxHost). */
+async function scenarios(create, tag, hono) {
+  const host = create({ maxConcurrent: 1 });
+  await host.warm(1);
+  const out = {};
+  const row = (label, r) => (out[label] = report(`${tag}${label}`, r.samples, r.cpuPerOp));
+  row(
+    "fresh context, paced (request path)",
+    await sandboxRun(host, HELLO, "none", { paced: true, versionId: "f" }),
+  );
+  row("fresh context, back to back", await sandboxRun(host, HELLO, "none", { paced: false, versionId: "f" }));
+  row('isolation = "script"', await sandboxRun(host, HELLO, "script", { paced: false, versionId: "s" }));
+  const honoN = Math.min(N, 1000);
+  row(
+    `Hono app (${(hono.length / 1024).toFixed(0)} KiB), fresh, paced`,
+    await sandboxRun(host, hono, "none", { paced: true, versionId: "hf", n: honoN }),
+  );
+  row(
+    'Hono app, isolation = "script"',
+    await sandboxRun(host, hono, "script", { paced: false, versionId: "hs", n: honoN }),
+  );
+  host.dispose();
+  return out;
 }
 
 async function main() {
+  const os = await import("node:os");
   console.log(
-    `Sandbox benchmark — ${N} executions per scenario, Node ${process.version}, ${new Date().toISOString()}\n`,
+    `Sandbox benchmark — ${N} executions per scenario, Node ${process.version}, ${new Date().toISOString()}, load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" ")}\n`,
   );
 
   const plain = [];
@@ -229,56 +274,38 @@ async function main() {
   }
   const nodeStats = report("baseline: Node's Response + arrayBuffer()", node);
 
-  const proto = await prototype();
-  const protoStats = report(
-    `baseline: prototype (new rt+ctx, ${proto.pieces} pieces eager)`,
-    proto.samples,
-    proto.cpu,
+  const perRuntime = await runtimePerRequest();
+  const perRuntimeStats = report(
+    "baseline: new runtime per request (realm boot each)",
+    perRuntime.samples,
+    perRuntime.cpu,
   );
 
-  const host = createSandboxHost({ maxConcurrent: 1 });
-  await host.warm(1);
-  const paced = await sandboxRun(host, HELLO, "none", { paced: true, versionId: "fresh" });
-  const fresh = report("sandbox: fresh context, paced (request path)", paced.samples, paced.cpuPerOp);
-  const saturated = await sandboxRun(host, HELLO, "none", { paced: false, versionId: "fresh" });
-  const sat = report("sandbox: fresh context, back to back", saturated.samples, saturated.cpuPerOp);
-  const reused = await sandboxRun(host, HELLO, "script", { paced: false, versionId: "reused" });
-  const script = report('sandbox: isolation = "script"', reused.samples, reused.cpuPerOp);
-
-  const hono = await build({
-    stdin: {
-      contents: `import { Hono } from "hono"; const app = new Hono(); app.get("/", (c) => c.text("hello")); export default app;`,
-      resolveDir: process.cwd(),
-      loader: "js",
-    },
-    bundle: true,
-    format: "esm",
-    platform: "neutral",
-    mainFields: ["module", "main"],
-    minify: true,
-    write: false,
-    logLevel: "silent",
-  });
-  const honoSource = hono.outputFiles[0].text;
-  const honoFresh = await sandboxRun(host, honoSource, "none", { paced: true, versionId: "hono-fresh" });
-  report(
-    `sandbox: Hono app (${(honoSource.length / 1024).toFixed(0)} KiB), fresh, paced`,
-    honoFresh.samples,
-    honoFresh.cpuPerOp,
-  );
-  const honoScript = await sandboxRun(host, honoSource, "script", { paced: false, versionId: "hono-script" });
-  report('sandbox: Hono app, isolation = "script"', honoScript.samples, honoScript.cpuPerOp);
-  host.dispose();
+  const hono = await honoSource();
+  const current = await scenarios(createSandboxHost, "sandbox: ", hono);
+  if (compareDir) {
+    const other = await import(new URL(`file://${compareDir.replace(/\/$/, "")}/index.js`).href);
+    console.log(`\n--compare ${compareDir} (same scenarios, run after this build's):`);
+    await scenarios(other.createSandboxHost, "compared: ", hono);
+    console.log("\nthis build again (load drifts):");
+    await scenarios(createSandboxHost, "sandbox: ", hono);
+  }
 
   await breakdown();
 
+  const fresh = current["fresh context, paced (request path)"];
+  const script = current['isolation = "script"'];
   console.log("\nRatios (p50):");
   console.log(`  fresh paced / plain JS function      ${(fresh.p50 / base.p50).toFixed(0)}×`);
   console.log(`  fresh paced / Node Response          ${(fresh.p50 / nodeStats.p50).toFixed(1)}×`);
-  console.log(`  fresh paced / prototype              ${(fresh.p50 / protoStats.p50).toFixed(2)}×`);
-  console.log(`  fresh back-to-back / prototype       ${(sat.p50 / protoStats.p50).toFixed(2)}×`);
-  console.log(`  script mode / prototype              ${(script.p50 / protoStats.p50).toFixed(3)}×`);
+  console.log(`  fresh paced / new runtime per request ${(fresh.p50 / perRuntimeStats.p50).toFixed(3)}×`);
   console.log(`  script mode / Node Response          ${(script.p50 / nodeStats.p50).toFixed(1)}×`);
+  console.log(
+    `\nload average at the end: ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" ")}`,
+  );
 }
 
 await main();

@@ -32,6 +32,25 @@ export function preparing<T>(slot: RuntimeSlot, fn: () => T): T {
   }
 }
 
+const WORD = /[A-Za-z_$][\w$]*/g;
+const bundleWords = new WeakMap<PreludeBundle, string>();
+
+/**
+ * Every identifier-like word of the prelude's code ("a,b,…"): the realm rebinds only the globals
+ * among them to each execution's intrinsics, as each rebound name costs a little per execution.
+ */
+function wordsOf(prelude: PreludeBundle): string {
+  let words = bundleWords.get(prelude);
+  if (words === undefined) {
+    const found = new Set<string>();
+    for (const source of [prelude.core, ...Object.values(prelude.pieces)])
+      for (const match of source.matchAll(WORD)) found.add(match[0]);
+    words = [...found].join(",");
+    bundleWords.set(prelude, words);
+  }
+  return words;
+}
+
 export class PreludeRealm {
   readonly vm: QuickJSContext;
   readonly #adopt: QuickJSHandle;
@@ -59,7 +78,9 @@ export class PreludeRealm {
         handles.push(boot);
         const names = vm.newString(Object.keys(prelude.pieces).join(","));
         handles.push(names);
-        const core = vm.unwrapResult(vm.callFunction(boot, vm.undefined, host, names));
+        const words = vm.newString(wordsOf(prelude));
+        handles.push(words);
+        const core = vm.unwrapResult(vm.callFunction(boot, vm.undefined, host, names, words));
         handles.push(core);
         exports = ["adopt", "begin", "run", "fire", "end"].map((name) => vm.getProp(core, name));
       });

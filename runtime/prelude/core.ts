@@ -36,7 +36,8 @@ interface Meta {
 
 interface FetchPiece {
   requestFromHost(r: [string, string, string[]], body: ArrayBuffer | undefined): unknown;
-  respond(result: unknown, maxBytes: number): Promise<void>;
+  /** Sends the Response; a promise only when its body had to be read first. */
+  respond(result: unknown, maxBytes: number): Promise<void> | undefined;
 }
 
 interface CodecPiece {
@@ -57,7 +58,11 @@ type GlobalEntry =
 /** Not rebound per execution: names the shared code must not use, and the immutable primitives. */
 const NOT_REBOUND = ["globalThis", "eval", "undefined", "NaN", "Infinity"];
 
-export default function boot(host: Host, pieces: string): CoreExports {
+/**
+ * Boots the realm: installs `pieces` ("name,name,…") and seals. `words` lists every identifier
+ * the prelude's code contains; only the realm's globals among them are rebound per execution.
+ */
+export default function boot(host: Host, pieces: string, words: string): CoreExports {
   // The shared realm's own intrinsics, for the core's bookkeeping: after sealing, free references
   // to globals resolve to the running execution's (script-controlled) intrinsics, or to nothing.
   const PG = globalThis as unknown as Record<PropertyKey, unknown>;
@@ -65,7 +70,10 @@ export default function boot(host: Host, pieces: string): CoreExports {
   const apply = Reflect.apply;
   const SharedMap = Map;
   const sharedObjectPrototype = Object.prototype;
-  const REBOUND = Object.getOwnPropertyNames(PG).filter((name) => !NOT_REBOUND.includes(name));
+  const used = new Set(words.split(","));
+  const REBOUND = Object.getOwnPropertyNames(PG).filter(
+    (name) => used.has(name) && !NOT_REBOUND.includes(name),
+  );
   const GUARDED = ARRAY_LOOPS.split(",");
 
   const loaded: Record<string, unknown> = create(null);
@@ -216,15 +224,25 @@ export default function boot(host: Host, pieces: string): CoreExports {
     }
   };
 
-  const run = async (
-    metaJson: string,
-    ns: unknown,
-    body?: ArrayBuffer,
-    bins?: ArrayBuffer[],
-  ): Promise<void> => {
+  const fail = (e: unknown): void => {
+    const [name, message, stack] = errorParts(e);
+    host(Op.Fail, name, message, stack);
+  };
+
+  const isThenable = (value: unknown): value is PromiseLike<unknown> =>
+    value !== null &&
+    (typeof value === "object" || typeof value === "function") &&
+    typeof (value as { then?: unknown }).then === "function";
+
+  /**
+   * Runs one execution's entry point. A handler that returns a Response (not a promise) whose
+   * body needs no reading is answered synchronously; otherwise the result is a promise the host
+   * polls. Every failure is reported through Op.Fail.
+   */
+  const run = (metaJson: string, ns: unknown, body?: ArrayBuffer, bins?: ArrayBuffer[]): unknown => {
     const x = current();
-    const m = JSON.parse(metaJson) as Meta;
     try {
+      const m = JSON.parse(metaJson) as Meta;
       const handler = ns == null ? undefined : (ns as { default?: Record<string, unknown> }).default;
       const fn = handler == null ? undefined : handler[m.e];
       if (typeof fn !== "function") {
@@ -234,7 +252,7 @@ export default function boot(host: Host, pieces: string): CoreExports {
           `The script has no ${m.e}() entry point (export default { ${m.e}(...) {…} })`,
           "",
         );
-        return;
+        return undefined;
       }
       const ctx = m.x;
       ctx.waitUntil = function waitUntil(promise: unknown) {
@@ -248,17 +266,17 @@ export default function boot(host: Host, pieces: string): CoreExports {
       const input = fetch
         ? load<FetchPiece>("fetch").requestFromHost(m.r!, body)
         : load<CodecPiece>("codec").input(m.e, m.s, m.i, bins);
-      const result = await (fn as (a: unknown, b: unknown, c: unknown) => unknown).call(
-        handler,
-        input,
-        env,
-        ctx,
-      );
-      if (fetch) await load<FetchPiece>("fetch").respond(result, m.m);
-      else load<CodecPiece>("codec").output(m.e, result);
+      const finish = (result: unknown): unknown => {
+        if (!fetch) return load<CodecPiece>("codec").output(m.e, result);
+        const sent = load<FetchPiece>("fetch").respond(result, m.m);
+        return sent === undefined ? undefined : Promise.resolve(sent).then(undefined, fail);
+      };
+      const result = (fn as (a: unknown, b: unknown, c: unknown) => unknown).call(handler, input, env, ctx);
+      if (!isThenable(result)) return finish(result);
+      return Promise.resolve(result).then(finish).then(undefined, fail);
     } catch (e) {
-      const [name, message, stack] = errorParts(e);
-      host(Op.Fail, name, message, stack);
+      fail(e);
+      return undefined;
     }
   };
 

@@ -120,8 +120,7 @@ export class Headers {
   }
 
   has(name: unknown): boolean {
-    const key = headerName(name);
-    return state(this)[LIST].some((pair) => pair[0] === key);
+    return hasHeader(this, headerName(name));
   }
 
   set(name: unknown, value: unknown): void {
@@ -166,6 +165,13 @@ export class Headers {
 /** Raw access for Request/Response and the host boundary. */
 export function headerList(headers: Headers): HeaderList {
   return state(headers)[LIST];
+}
+
+/** Whether `headers` has `key` (a valid, lower-case name). */
+export function hasHeader(headers: Headers, key: string): boolean {
+  const list = state(headers)[LIST];
+  for (let i = 0; i < list.length; i++) if (list[i]![0] === key) return true;
+  return false;
 }
 
 /** Builds Headers from a trusted list without validation (host input). */

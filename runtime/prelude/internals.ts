@@ -119,13 +119,8 @@ export interface CoreExports {
    * the token, and defines the globals named in `globals` ("Name,Name,…", or "*" for all).
    */
   begin(realm: Realm, token: number, globals: string): void;
-  /** Runs one execution's entry point; returns a promise the host polls. */
-  run(
-    meta: string,
-    ns: unknown,
-    body: ArrayBuffer | undefined,
-    binaries: ArrayBuffer[] | undefined,
-  ): Promise<void>;
+  /** Runs one execution's entry point; returns a promise the host polls, or nothing when it is done. */
+  run(meta: string, ns: unknown, body: ArrayBuffer | undefined, binaries: ArrayBuffer[] | undefined): unknown;
   /** Fires timer `id`. */
   fire(id: number): void;
   /** Ends the execution: forgets its state and unbinds its intrinsics. */

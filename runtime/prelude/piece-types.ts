@@ -16,7 +16,8 @@ export interface BodyState {
 
 export interface FetchPiece {
   requestFromHost(r: [string, string, string[]], body: ArrayBuffer | undefined): unknown;
-  respond(result: unknown, maxBytes: number): Promise<void>;
+  /** Sends the fetch entry's Response; a promise only when its body had to be read first. */
+  respond(result: unknown, maxBytes: number): Promise<void> | undefined;
   responseFromHost(parts: [number, string, string, string, boolean], body: ArrayBuffer | undefined): unknown;
   /** The classes, as the piece defined them (a script may replace the globals). */
   Request: new (

@@ -6,7 +6,7 @@
  */
 import { Op } from "../ops.js";
 import { NULL_BODY, RAW, RESPONSE, type ResponseState, responseState, TEXT_PLAIN } from "./fetch-state.js";
-import { Headers, headerList, headersFromList } from "./headers.js";
+import { Headers, hasHeader, headerList, headersFromList } from "./headers.js";
 import type { Internals } from "./internals.js";
 import type { FetchBodyPiece } from "./piece-types.js";
 
@@ -22,17 +22,26 @@ export class Response {
       this[RESPONSE] = init as ResponseState;
       return;
     }
-    const options = (init ?? {}) as Record<string, unknown>;
-    if (typeof options !== "object") throw new TypeError("Response init must be an object");
     let status = 200;
-    if (options.status !== undefined) {
-      status = Number(options.status);
-      if (!Number.isInteger(status) || status < 200 || status > 599)
-        throw new RangeError(`Response status must be an integer in 200..599, got ${String(options.status)}`);
+    let statusText = "";
+    let headers: Headers;
+    if (init === undefined || init === null) headers = new Headers();
+    else {
+      if (typeof init !== "object") throw new TypeError("Response init must be an object");
+      const options = init as Record<string, unknown>;
+      if (options.status !== undefined) {
+        status = Number(options.status);
+        if (!Number.isInteger(status) || status < 200 || status > 599)
+          throw new RangeError(
+            `Response status must be an integer in 200..599, got ${String(options.status)}`,
+          );
+      }
+      if (options.statusText !== undefined) {
+        statusText = String(options.statusText);
+        if (!REASON.test(statusText)) throw new TypeError("Invalid Response statusText");
+      }
+      headers = new Headers(options.headers ?? undefined);
     }
-    const statusText = options.statusText === undefined ? "" : String(options.statusText);
-    if (!REASON.test(statusText)) throw new TypeError("Invalid Response statusText");
-    const headers = new Headers(options.headers ?? undefined);
     const s: ResponseState = {
       status,
       statusText,
@@ -43,14 +52,17 @@ export class Response {
       redirected: false,
     };
     if (body !== null && body !== undefined) {
-      if (NULL_BODY.includes(status))
+      if (status !== 200 && NULL_BODY.includes(status))
         throw new TypeError(`Response with status ${status} cannot have a body`);
-      const [src, type] =
-        typeof body === "string"
-          ? [body, TEXT_PLAIN]
-          : I.load<FetchBodyPiece>("fetch-body").extractBody(body);
-      s.body.src = src;
-      if (type !== null && !headers.has("content-type")) headers.append("content-type", type);
+      let type: string | null = TEXT_PLAIN;
+      if (typeof body === "string") s.body.src = body;
+      else {
+        const extracted = I.load<FetchBodyPiece>("fetch-body").extractBody(body);
+        s.body.src = extracted[0];
+        type = extracted[1];
+      }
+      if (type !== null && !hasHeader(headers, "content-type"))
+        headerList(headers).push(["content-type", type]);
     }
     this[RESPONSE] = s;
   }
@@ -101,55 +113,61 @@ export function responseFromHost(
   return new Response(RAW, s);
 }
 
-/** Sends the fetch entry's return value to the host. */
-export async function respond(result: unknown, maxBytes: number): Promise<void> {
+/**
+ * Sends the fetch entry's return value to the host: synchronously when the body is already a
+ * string or bytes (the common case), through a promise when it has to be read first.
+ */
+export function respond(result: unknown, maxBytes: number): Promise<void> | undefined {
   if (!(result !== null && typeof result === "object" && RESPONSE in result)) {
     I.host(Op.Invalid, `The fetch handler must return a Response, got ${I.describe(result)}`);
-    return;
+    return undefined;
   }
   const s = responseState(result);
   if (s.type === "error") {
     I.host(Op.Invalid, "The fetch handler returned Response.error()");
-    return;
+    return undefined;
   }
   if (s.body.used) {
     I.host(Op.Invalid, "The fetch handler returned a Response whose body was already used");
+    return undefined;
+  }
+  const src = s.body.src;
+  if (src === null || (typeof src === "string" && !src.includes("\0")) || src instanceof Uint8Array) {
+    send(s, src, maxBytes);
+    return undefined;
+  }
+  return readAndSend(s, src, maxBytes);
+}
+
+async function readAndSend(s: ResponseState, src: object | string, maxBytes: number): Promise<void> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await I.load<FetchBodyPiece>("fetch-body").sourceBytes(src, maxBytes);
+  } catch (e) {
+    if (e instanceof RangeError) {
+      I.host(Op.Invalid, `The response body exceeds the limit of ${maxBytes} bytes`);
+      return;
+    }
+    throw e;
+  }
+  send(s, bytes, maxBytes);
+}
+
+function send(s: ResponseState, src: string | Uint8Array | null, maxBytes: number): void {
+  const size = src === null ? 0 : typeof src === "string" ? src.length : src.byteLength;
+  if (size > maxBytes) {
+    I.host(Op.Invalid, `The response body exceeds the limit of ${maxBytes} bytes`);
     return;
   }
+  const body =
+    src === null || typeof src === "string"
+      ? src
+      : src.byteOffset === 0 && src.byteLength === src.buffer.byteLength
+        ? (src.buffer as ArrayBuffer)
+        : (src.buffer.slice(src.byteOffset, src.byteOffset + src.byteLength) as ArrayBuffer);
+  const list = headerList(s.headers);
   const flat: string[] = [];
-  for (const [name, value] of headerList(s.headers)) flat.push(name, value);
-  const tooBig = `The response body exceeds the limit of ${maxBytes} bytes`;
-  let body: string | ArrayBuffer | null = null;
-  const src = s.body.src;
-  if (typeof src === "string" && !src.includes("\0")) {
-    if (src.length > maxBytes) {
-      I.host(Op.Invalid, tooBig);
-      return;
-    }
-    body = src;
-  } else if (src !== null) {
-    let bytes: Uint8Array;
-    try {
-      bytes =
-        src instanceof Uint8Array
-          ? src
-          : await I.load<FetchBodyPiece>("fetch-body").sourceBytes(src, maxBytes);
-    } catch (e) {
-      if (e instanceof RangeError) {
-        I.host(Op.Invalid, tooBig);
-        return;
-      }
-      throw e;
-    }
-    if (bytes.byteLength > maxBytes) {
-      I.host(Op.Invalid, tooBig);
-      return;
-    }
-    body =
-      bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
-        ? (bytes.buffer as ArrayBuffer)
-        : (bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
-  }
-  s.body.used = src !== null;
+  for (let i = 0; i < list.length; i++) flat.push(list[i]![0], list[i]![1]);
+  s.body.used = s.body.src !== null;
   I.host(Op.Respond, s.status, s.statusText, JSON.stringify(flat), body);
 }
