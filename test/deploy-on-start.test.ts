@@ -72,8 +72,8 @@ describe.each(testDbKinds())("deploy on start [%s]", (kind) => {
         };
         expect(line.changes).toEqual([
           "~ vars (+WHO)",
-          "+ script site (handler, version 1)",
           "+ script lib/text (module, version 1)",
+          "+ script site (handler, version 1)",
           "+ route GET / (site)",
         ]);
         const res = await fetch(`${daemon.url}/`);

@@ -60,9 +60,10 @@ function spawnCli(args: string[], env: Record<string, string>, cwd: string) {
     out.stderr += d;
   });
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  const waitFor = async (stream: "stdout" | "stderr", pattern: RegExp, timeoutMs = 20_000) => {
+  /** Waits until `pattern` shows in `stream`, looking only at what came after character `from`. */
+  const waitFor = async (stream: "stdout" | "stderr", pattern: RegExp, from = 0, timeoutMs = 20_000) => {
     const until = Date.now() + timeoutMs;
-    while (!pattern.test(out[stream])) {
+    while (!pattern.test(out[stream].slice(from))) {
       if (Date.now() > until || child.exitCode !== null)
         throw new Error(`no ${pattern} in ${stream}:\n${out.stdout}\n--- stderr:\n${out.stderr}`);
       await new Promise((r) => setTimeout(r, 50));
@@ -400,11 +401,13 @@ describe.each(testDbKinds())("the Hono example, deployed with picloud deploy [%s
       const port = daemon!.port;
       await daemon!.stop();
       await tail.waitFor("stderr", /connection lost/);
+      // Only a reconnection after this point can be to the new process.
+      const mark = tail.out.stderr.length;
       daemon = await startDaemonProcess(
         { ...ADMIN, ...dbEnv, ...QUICK_STOP, PICLOUD_PORT: String(port) },
         { dataDir },
       );
-      await tail.waitFor("stderr", /reconnected/);
+      await tail.waitFor("stderr", /reconnected/, mark);
       await http(daemon.url, "GET", "/books/1");
       await tail.waitFor("stdout", /api v1 GET \/books\/1 → ok 200/);
     } finally {

@@ -30,7 +30,9 @@ export class LoginThrottle {
 
   /** Counts one failure, locking the key once it passes the rule's threshold (1 s, 2 s, 4 s … up to 15 min). */
   async fail(key: string, rule: ThrottleRule, now = Date.now()): Promise<void> {
-    const windowStart = new Date(now - WINDOW_MS);
+    // Raw SQL parameters go out as ISO strings: postgres.js refuses Date objects outside drizzle's typed columns.
+    const windowStart = new Date(now - WINDOW_MS).toISOString();
+    const startedNow = new Date(now).toISOString();
     // One statement: concurrent failures from several processes all count.
     const [row] = await this.db
       .insert(loginThrottle)
@@ -38,8 +40,8 @@ export class LoginThrottle {
       .onConflictDoUpdate({
         target: loginThrottle.key,
         set: {
-          failures: sql`case when ${loginThrottle.windowStart} < ${windowStart} then 1 else ${loginThrottle.failures} + 1 end`,
-          windowStart: sql`case when ${loginThrottle.windowStart} < ${windowStart} then ${new Date(now)} else ${loginThrottle.windowStart} end`,
+          failures: sql`case when ${loginThrottle.windowStart} < ${windowStart}::timestamptz then 1 else ${loginThrottle.failures} + 1 end`,
+          windowStart: sql`case when ${loginThrottle.windowStart} < ${windowStart}::timestamptz then ${startedNow}::timestamptz else ${loginThrottle.windowStart} end`,
         },
       })
       .returning();

@@ -94,6 +94,14 @@ export function createHttpApp(services: Services): Hono<AdminEnv> {
   const app = new Hono<AdminEnv>();
   app.use(requestId());
   app.use(async (c, next) => {
+    // Once shutdown has begun, a request arriving on a kept-alive connection would start work
+    // (or a stream) that the closing process cannot finish: send the client elsewhere instead.
+    if (!services.shutdown.signal.aborted) return next();
+    c.header("connection", "close");
+    c.header("retry-after", "1");
+    return c.json(errorBody("shutting_down", "PiCloud is shutting down; retry in a moment"), 503);
+  });
+  app.use(async (c, next) => {
     c.set("log", log);
     c.set("clientAddress", clientAddress(c, options.trustProxy));
     await next();
