@@ -97,6 +97,13 @@ export function createHttpApp(services: Services): Hono<AdminEnv> {
     // Once shutdown has begun, a request arriving on a kept-alive connection would start work
     // (or a stream) that the closing process cannot finish: send the client elsewhere instead.
     if (!services.shutdown.signal.aborted) return next();
+    // A browser's EventSource gives up for good on an HTTP error but retries after a network
+    // error, so a stream request gets its connection dropped; everything else gets a 503.
+    const socket = (c.env as { incoming?: { socket?: { destroy(): void } } } | undefined)?.incoming?.socket;
+    if (socket && c.req.header("accept")?.includes("text/event-stream")) {
+      socket.destroy();
+      return c.body(null, 503);
+    }
     c.header("connection", "close");
     c.header("retry-after", "1");
     return c.json(errorBody("shutting_down", "PiCloud is shutting down; retry in a moment"), 503);
