@@ -3,10 +3,16 @@
  * memory and are inserted in batches (every 250 ms or 200 records, whichever
  * comes first) by one background flush. A failed batch is logged with its ids
  * and dropped — the request it describes already got its answer.
+ *
+ * A batch goes out as one JSON parameter to a constant statement
+ * (jsonb_to_recordset) rather than through drizzle's multi-row insert builder:
+ * building a 200-row insert's SQL text (19 parameters a row) cost more CPU on
+ * a busy instance than the sandbox's own work for the same requests.
  */
+import { sql } from "drizzle-orm";
 import type { Db } from "../db/client.js";
 import type { Logger } from "../lib/logger.js";
-import { executions } from "./schema.js";
+import type { executions } from "./schema.js";
 
 export type ExecutionRecord = typeof executions.$inferInsert;
 
@@ -48,7 +54,9 @@ export class ExecutionRecorder {
       while (this.queue.length > 0) {
         const batch = this.queue.splice(0, BATCH);
         try {
-          await this.db.insert(executions).values(batch).onConflictDoNothing();
+          await this.db.execute(
+            sql`${INSERT_BATCH}${JSON.stringify(batch.map(toJsonRow))}::jsonb${INSERT_END}`,
+          );
         } catch (err) {
           this.log.error(
             {
@@ -64,3 +72,38 @@ export class ExecutionRecorder {
     return this.flushing;
   }
 }
+
+/** A record with the column names of the table, as jsonb_to_recordset reads it. */
+function toJsonRow(r: ExecutionRecord) {
+  return {
+    id: r.id,
+    app_id: r.appId,
+    script_id: r.scriptId,
+    script_name: r.scriptName,
+    version_id: r.versionId,
+    version: r.version,
+    root_id: r.rootId,
+    depth: r.depth ?? 0,
+    trigger: r.trigger,
+    entry: r.entry,
+    status: r.status,
+    http_status: r.httpStatus ?? null,
+    request: r.request ?? null,
+    duration_ms: r.durationMs,
+    started_at: r.startedAt,
+    error: r.error ?? null,
+    late_error: r.lateError ?? null,
+    logs: r.logs,
+    logs_truncated: r.logsTruncated ?? false,
+  };
+}
+
+const COLUMNS = `id uuid, app_id uuid, script_id uuid, script_name text, version_id uuid, version integer,
+  root_id uuid, depth integer, trigger text, entry text, status text, http_status integer, request text,
+  duration_ms integer, started_at timestamptz, error jsonb, late_error jsonb, logs jsonb, logs_truncated boolean`;
+const NAMES = COLUMNS.split(",")
+  .map((c) => c.trim().split(" ")[0])
+  .join(", ");
+// jsonb_to_recordset turns a JSON null into SQL NULL for every column type, as the table expects.
+const INSERT_BATCH = sql.raw(`insert into executions (${NAMES}) select ${NAMES} from jsonb_to_recordset(`);
+const INSERT_END = sql.raw(`) as r(${COLUMNS}) on conflict (id) do nothing`);
