@@ -3,7 +3,7 @@
  * packed for the guest runner (one JSON string plus bytes), and the fetch
  * handler's Response checked before it becomes a HostResponse.
  */
-import type { ExecutionJob } from "./execution-types.js";
+import type { EntryOutcome, ExecutionJob } from "./execution-types.js";
 import type { HostResponse } from "./host-types.js";
 import { encodeValue } from "./value-codec.js";
 
@@ -109,4 +109,12 @@ export function checkResponse(
   if (bytes.byteLength > 0 && NULL_BODY.has(status))
     return `A response with status ${status} cannot have a body`;
   return { status, statusText, headers, body: bytes };
+}
+
+/** The outcome of a non-fetch entry that returned `json` (undefined: returned nothing). */
+export function decodeReturnValue(json: string | undefined, maxBytes: number): EntryOutcome {
+  if (json === undefined) return { status: "ok" };
+  if (json.length > maxBytes)
+    return { status: "invalid_response", message: `The return value exceeds the limit of ${maxBytes} bytes` };
+  return { status: "ok", value: JSON.parse(json) };
 }

@@ -8,7 +8,7 @@
  */
 import type { QuickJSHandle } from "quickjs-emscripten-core";
 import { isWasmFailure } from "./engine.js";
-import { checkResponse, entryMeta } from "./entry-io.js";
+import { checkResponse, decodeReturnValue, entryMeta } from "./entry-io.js";
 import type { ExecutionHost } from "./execution-host.js";
 import type {
   EntryOutcome,
@@ -19,7 +19,7 @@ import type {
   RunningExecution,
 } from "./execution-types.js";
 import type { Permit } from "./gate.js";
-import type { GuestContext } from "./guest-context.js";
+import { type GuestContext, guestStackBytes } from "./guest-context.js";
 import { type Bridge, HostBridge } from "./host-bridge.js";
 import { type ExecutionOps, GuestFacingError } from "./host-ops.js";
 import { HostTimers } from "./host-timers.js";
@@ -28,14 +28,6 @@ import { LOG_LEVELS } from "./ops.js";
 import { globalsFor } from "./prelude-globals.js";
 import { cut, describeThrown, limitOf } from "./thrown-value.js";
 
-/**
- * QuickJS's stack limit must trip before Node's own (~984 KiB) does: each guest call level
- * also uses V8's native stack for the interpreter's WASM frames. Measured in a vitest worker
- * (see hostile.test.ts): 256 KiB let recursion through toString overflow Node's stack, 224 KiB
- * did not; 192 KiB keeps a margin (≈1100 levels of plain recursion).
- */
-const MAX_STACK_BYTES = 192 * 1024;
-const MIN_STACK_BYTES = 64 * 1024;
 /** Share of its budget above which a script's thrown null counts as running out of memory. */
 const NEAR_BUDGET = 0.9;
 
@@ -122,9 +114,7 @@ export class Execution implements ExecutionOps, RunningExecution {
     // A fresh context's prelude does not count against the script's budget; a reused one's globals do.
     const budget = this.job.limits.memoryBytes;
     slot.limitMemory(reused ? budget : slot.generation.preparedUsage + budget, budget);
-    slot.runtime.setMaxStackSize(
-      Math.min(MAX_STACK_BYTES, Math.max(MIN_STACK_BYTES, Math.floor(this.job.limits.stackBytes))),
-    );
+    slot.runtime.setMaxStackSize(guestStackBytes(this.job.limits.stackBytes));
     context.begin(this.token, globalsFor(this.job.script, this.job.bindings));
     if (reused) this.#callRun(context.ns!);
     else this.#evaluate(context);
@@ -433,13 +423,16 @@ export class Execution implements ExecutionOps, RunningExecution {
     return slot !== undefined && slot.memoryLimit > 0 && slot.runUsage > slot.memoryLimit * NEAR_BUDGET;
   }
 
+  /** A result reported over budget is a memory outcome instead; true when that happened. */
+  #overBudgetOutcome(): boolean {
+    if (!this.#overBudget()) return false;
+    this.#limitHit = this.#fragile = true;
+    this.#setOutcome({ status: "memory" });
+    return true;
+  }
+
   respond(status: number, statusText: string, headersJson: string, body: Uint8Array | string | null): void {
-    if (this.#outcome) return;
-    if (this.#overBudget()) {
-      this.#limitHit = this.#fragile = true;
-      this.#setOutcome({ status: "memory" });
-      return;
-    }
+    if (this.#outcome || this.#overBudgetOutcome()) return;
     const checked = checkResponse(status, statusText, headersJson, body, this.job.limits.maxResponseBytes);
     this.#setOutcome(
       typeof checked === "string"
@@ -449,24 +442,8 @@ export class Execution implements ExecutionOps, RunningExecution {
   }
 
   returnValue(json: string | undefined): void {
-    if (this.#outcome) return;
-    if (this.#overBudget()) {
-      this.#limitHit = this.#fragile = true;
-      this.#setOutcome({ status: "memory" });
-      return;
-    }
-    if (json === undefined) {
-      this.#setOutcome({ status: "ok" });
-      return;
-    }
-    if (json.length > this.job.limits.maxResponseBytes) {
-      this.#setOutcome({
-        status: "invalid_response",
-        message: `The return value exceeds the limit of ${this.job.limits.maxResponseBytes} bytes`,
-      });
-      return;
-    }
-    this.#setOutcome({ status: "ok", value: JSON.parse(json) });
+    if (this.#outcome || this.#overBudgetOutcome()) return;
+    this.#setOutcome(decodeReturnValue(json, this.job.limits.maxResponseBytes));
   }
 
   fail(name: string, message: string, stack: string): void {

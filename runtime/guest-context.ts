@@ -20,6 +20,20 @@ const MEMORY_CHECK_MS = 10;
 /** Heap growth allowed beyond a script's budget before growth is refused (fragmentation, prelude). */
 const GROWTH_SLACK_BYTES = 8 * 1024 * 1024;
 
+/**
+ * QuickJS's stack limit must trip before Node's own (~984 KiB) does: each guest call level
+ * also uses V8's native stack for the interpreter's WASM frames. Measured in a vitest worker
+ * (see hostile.test.ts): 256 KiB let recursion through toString overflow Node's stack, 224 KiB
+ * did not; 192 KiB keeps a margin (≈1100 levels of plain recursion).
+ */
+const MAX_STACK_BYTES = 192 * 1024;
+const MIN_STACK_BYTES = 64 * 1024;
+
+/** The stack size a job's limit gets, clamped to what the host's own stack can carry. */
+export function guestStackBytes(requested: number): number {
+  return Math.min(MAX_STACK_BYTES, Math.max(MIN_STACK_BYTES, Math.floor(requested)));
+}
+
 export class RuntimeSlot implements HeapGrowthGuard {
   readonly runtime: QuickJSRuntime;
   /** epoch ms after which guest code is interrupted; 0 = no deadline. */
