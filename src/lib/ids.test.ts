@@ -20,4 +20,9 @@ describe("uuidv7", () => {
     const id = uuidv7(ms + 10_000);
     expect(Number.parseInt(id.replace(/-/g, "").slice(0, 12), 16)).toBe(ms + 10_000);
   });
+
+  it("draws fresh random bits for every id, across refills of its random pool", () => {
+    const tails = Array.from({ length: 2000 }, () => uuidv7().slice(-12));
+    expect(new Set(tails).size).toBe(tails.length);
+  });
 });
