@@ -26,7 +26,7 @@ const TOML = `name = "crontest"
 name = "clock"
 main = "clock.js"
 routes = ["GET /runs"]
-crons = [{ schedule = "*/1 * * * * *", catchup = "once" }]
+crons = [{ schedule = "*/1 * * * * *", catchup = "once", max_attempts = 2, backoff = "constant", delay_ms = 250 }]
 `;
 
 const SCRIPT = `export default {
@@ -105,6 +105,12 @@ describe.each(testDbKinds())("cron on a real daemon [%s]", (kind) => {
       seen.every((r) => r.cron === "*/1 * * * * *" && r.depth === 0 && r.scheduledTime % 1000 === 0),
     ).toBe(true);
     expect(new Set(seen.map((r) => r.scheduledTime)).size).toBe(seen.length);
+    // The cron's retry settings from the file are the trigger's.
+    const [trigger] = JSON.parse((await cli(["triggers", "ls", "-o", "json"])).stdout);
+    expect(trigger).toMatchObject({
+      kind: "cron",
+      retry: { maxAttempts: 2, backoff: "constant", delayMs: 250 },
+    });
     // A redeploy of the same file changes nothing, so the schedule keeps its history.
     const again = await cli(["deploy"]);
     expect(again.stdout).not.toContain("trigger");

@@ -6,7 +6,7 @@
  */
 import type * as v from "valibot";
 import type { Project } from "../config/project.js";
-import type { ProjectCron, ProjectTrigger } from "../config/project-later.js";
+import type { CronRetry, ProjectCron, ProjectTrigger } from "../config/project-later.js";
 import type { deployBody } from "../scripts/schemas.js";
 import { bundleScript } from "./bundle.js";
 
@@ -19,28 +19,28 @@ export interface BuiltManifest {
   sizes: Record<string, number>;
 }
 
-/** picloud.toml's trigger table → the manifest's `{kind, config, retry}` (snake_case → camelCase). */
+/** A trigger's or cron's retry keys (snake_case) → the manifest's `retry` (camelCase). */
+function retryOf(t: CronRetry): Record<string, unknown> {
+  const retry: Record<string, unknown> = {};
+  if (t.max_attempts !== undefined) retry.maxAttempts = t.max_attempts;
+  if (t.backoff !== undefined) retry.backoff = t.backoff;
+  if (t.delay_ms !== undefined) retry.delayMs = t.delay_ms;
+  if (t.max_delay_ms !== undefined) retry.maxDelayMs = t.max_delay_ms;
+  return retry;
+}
+
+/** picloud.toml's trigger table → the manifest's `{kind, config, retry}`. */
 function triggerEntry(t: ProjectTrigger): {
   kind: string;
   config: Record<string, unknown>;
   retry: Record<string, unknown>;
 } {
-  const { kind, max_attempts, backoff, delay_ms, max_delay_ms, ...config } = t as ProjectTrigger & {
-    max_attempts?: number;
-    backoff?: string;
-    delay_ms?: number;
-    max_delay_ms?: number;
-  };
-  const retry: Record<string, unknown> = {};
-  if (max_attempts !== undefined) retry.maxAttempts = max_attempts;
-  if (backoff !== undefined) retry.backoff = backoff;
-  if (delay_ms !== undefined) retry.delayMs = delay_ms;
-  if (max_delay_ms !== undefined) retry.maxDelayMs = max_delay_ms;
+  const { kind, max_attempts, backoff, delay_ms, max_delay_ms, ...config } = t as ProjectTrigger & CronRetry;
   const cleaned = Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined));
-  return { kind, config: cleaned, retry };
+  return { kind, config: cleaned, retry: retryOf({ max_attempts, backoff, delay_ms, max_delay_ms }) };
 }
 
-/** A `crons` entry → a `cron` trigger; unset timezone and catch-up take the server's defaults (UTC, once). */
+/** A `crons` entry → a `cron` trigger; unset timezone, catch-up and retry take the server's defaults. */
 function cronEntry(c: ProjectCron): {
   kind: string;
   config: Record<string, unknown>;
@@ -49,7 +49,7 @@ function cronEntry(c: ProjectCron): {
   const config: Record<string, unknown> = { schedule: c.schedule };
   if (c.timezone !== null) config.timezone = c.timezone;
   if (c.catchup !== null) config.catchup = c.catchup;
-  return { kind: "cron", config, retry: {} };
+  return { kind: "cron", config, retry: retryOf(c.retry) };
 }
 
 export async function buildManifest(

@@ -10,11 +10,30 @@ import {
   validTimezone,
 } from "../events/cron-schedule.js";
 
+const OPS = ["insert", "update", "delete"] as const;
+const retry = {
+  max_attempts: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1, "max_attempts must be at least 1"))),
+  delay_ms: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0, "delay_ms must be at least 0"))),
+  max_delay_ms: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0, "max_delay_ms must be at least 0"))),
+  backoff: v.optional(
+    v.picklist(["exponential", "linear", "constant"], "backoff must be exponential, linear or constant"),
+  ),
+};
+
 export interface ProjectCron {
   schedule: string;
   timezone: string | null;
   /** What a missed time does after downtime; null takes the server default (`once`). */
   catchup: CatchupPolicy | null;
+  /** Retry settings of the runs (as a trigger's); unset ones take the server defaults. */
+  retry: CronRetry;
+}
+
+export interface CronRetry {
+  max_attempts?: number;
+  delay_ms?: number;
+  max_delay_ms?: number;
+  backoff?: "exponential" | "linear" | "constant";
 }
 
 /**
@@ -31,6 +50,7 @@ export const cronEntrySchema = v.pipe(
         catchup: v.optional(
           v.picklist(CATCHUP_POLICIES, `catchup must be one of ${CATCHUP_POLICIES.join(", ")}`),
         ),
+        ...retry,
       }),
     ],
     'a cron must be a string like "0 7 * * *" or a table { schedule = "0 7 * * *", timezone = "Europe/Paris" }',
@@ -39,8 +59,18 @@ export const cronEntrySchema = v.pipe(
     const e = dataset.value;
     const cron: ProjectCron =
       typeof e === "string"
-        ? { schedule: e, timezone: null, catchup: null }
-        : { schedule: e.schedule, timezone: e.timezone ?? null, catchup: e.catchup ?? null };
+        ? { schedule: e, timezone: null, catchup: null, retry: {} }
+        : {
+            schedule: e.schedule,
+            timezone: e.timezone ?? null,
+            catchup: e.catchup ?? null,
+            retry: definedOnly({
+              max_attempts: e.max_attempts,
+              delay_ms: e.delay_ms,
+              max_delay_ms: e.max_delay_ms,
+              backoff: e.backoff,
+            }),
+          };
     const problem = cronPatternProblem(cron.schedule);
     if (problem) {
       addIssue({ message: `cron "${cron.schedule}" is invalid: ${problem}` });
@@ -54,16 +84,10 @@ export const cronEntrySchema = v.pipe(
   }),
 );
 
-const OPS = ["insert", "update", "delete"] as const;
-const retry = {
-  max_attempts: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1, "max_attempts must be at least 1"))),
-  delay_ms: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0, "delay_ms must be at least 0"))),
-  max_delay_ms: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0, "max_delay_ms must be at least 0"))),
-  backoff: v.optional(
-    v.picklist(["exponential", "linear", "constant"], "backoff must be exponential, linear or constant"),
-  ),
-};
 const ops = v.optional(v.array(v.picklist(OPS, `ops must be among ${OPS.join(", ")}`)));
+function definedOnly<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, value]) => value !== undefined)) as T;
+}
 const nonEmpty = (what: string) =>
   v.pipe(v.string(`${what} must be a string`), v.minLength(1, `${what} must not be empty`));
 

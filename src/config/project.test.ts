@@ -47,7 +47,7 @@ vars = { SITE_TITLE = "Blog" }
 `;
 
 describe("picloud.toml: valid files", () => {
-  it("reads the SPEC example: scripts, routes, vars, and the keys not deployed yet", () => {
+  it("reads the SPEC example: scripts, routes, vars, crons, triggers and topics", () => {
     const p = parse(SPEC_EXAMPLE);
     expect(p.name).toBe("blog");
     expect(p.dir).toBe(dir);
@@ -62,7 +62,9 @@ describe("picloud.toml: valid files", () => {
       { methods: ["POST"], path: "/posts", host: null, dispatch: "sync" },
       { methods: [], path: "/posts/:id", host: null, dispatch: "sync" },
     ]);
-    expect(p.scripts[1]!.crons).toEqual([{ schedule: "0 7 * * *", timezone: null, catchup: null }]);
+    expect(p.scripts[1]!.crons).toEqual([
+      { schedule: "0 7 * * *", timezone: null, catchup: null, retry: {} },
+    ]);
     expect(p.scripts[1]!.triggers).toEqual([{ kind: "docs", collection: "posts", ops: ["insert"] }]);
     expect(p.topics).toEqual([{ name: "comments", auth: "token", external: false }]);
   });
@@ -97,7 +99,7 @@ routes = [
   "get,post /items",
   "* /any",
 ]
-crons = [{ schedule = "*/5 * * * *", timezone = "Europe/Paris" }, { schedule = "*/10 * * * * *", catchup = "skip" }]
+crons = [{ schedule = "*/5 * * * *", timezone = "Europe/Paris" }, { schedule = "*/10 * * * * *", catchup = "skip", max_attempts = 2, backoff = "constant", delay_ms = 500 }]
 [[scripts]]
 name = "lib/text"
 main = "src/text.ts"
@@ -115,8 +117,13 @@ kind = "module"
       { methods: [], path: "/any", host: null, dispatch: "sync" },
     ]);
     expect(api.crons).toEqual([
-      { schedule: "*/5 * * * *", timezone: "Europe/Paris", catchup: null },
-      { schedule: "*/10 * * * * *", timezone: null, catchup: "skip" },
+      { schedule: "*/5 * * * *", timezone: "Europe/Paris", catchup: null, retry: {} },
+      {
+        schedule: "*/10 * * * * *",
+        timezone: null,
+        catchup: "skip",
+        retry: { max_attempts: 2, backoff: "constant", delay_ms: 500 },
+      },
     ]);
     expect(p.scripts[1]).toMatchObject({ name: "lib/text", kind: "module", routes: [], limits: {} });
   });
@@ -250,10 +257,11 @@ describe("picloud.toml: every error names the key and line", () => {
     ],
     [
       "a cron of 7 fields and an unknown catch-up policy",
-      'name = "a"\n[[scripts]]\nname = "api"\nmain = "src/api.ts"\ncrons = ["0 0 7 * * * 2030", { schedule = "0 7 * * *", catchup = "all" }]',
+      'name = "a"\n[[scripts]]\nname = "api"\nmain = "src/api.ts"\ncrons = ["0 0 7 * * * 2030", { schedule = "0 7 * * *", catchup = "all", max_attempts = 0 }]',
       [
         "line 5: scripts[0].crons[0]: cron \"0 0 7 * * * 2030\" is invalid: mode '5-or-6-parts' requires exactly 5 or 6 parts, but pattern '0 0 7 * * * 2030' has 7 parts.",
         "line 5: scripts[0].crons[1].catchup must be one of once, skip",
+        "line 5: scripts[0].crons[1].max_attempts must be at least 1",
       ],
     ],
     [
