@@ -153,5 +153,21 @@ postgresOnly("two daemons on one PostgreSQL", () => {
     await sse.waitFor((events) => events.length === 2, 15_000);
     expect(sse.events.map((e) => JSON.parse(e.data).message)).toEqual([{ n: 1 }, { big }]);
     await sse.close();
+
+    // Live tail across processes: watched through A, the requests served by B. A's announcement
+    // of the watch reaches B asynchronously, so requests repeat until one shows up.
+    const tailStream = await fetch(`${a!.url}/api/v1/admin/apps/default/executions/tail`, { headers });
+    expect(tailStream.status).toBe(200);
+    const tail = collectSse(tailStream);
+    await tail.waitFor((events) => events.some((e) => e.event === "ready"));
+    const seenOnTail = () => tail.events.some((e) => e.event === "execution");
+    for (let i = 0; i < 50 && !seenOnTail(); i++) {
+      expect((await fetch(`${b!.url}/publish`, { method: "POST", body: '{"n":2}' })).status).toBe(200);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await tail.waitFor(seenOnTail, 5_000);
+    const execution = JSON.parse(tail.events.find((e) => e.event === "execution")!.data);
+    expect(execution).toMatchObject({ request: "POST /publish", status: "ok", httpStatus: 200 });
+    await tail.close();
   }, 120_000);
 });

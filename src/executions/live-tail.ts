@@ -1,7 +1,9 @@
 /**
  * Live view of executions as they happen, for `picloud tail` and the
  * dashboard: console lines while a script runs and a summary when it ends.
- * In-process and best-effort: a slow listener only loses its own events.
+ * Best-effort: a slow listener only loses its own events. Listeners are local
+ * to the process; a TailRelay (tail-relay.ts) carries the events of apps
+ * watched on other processes sharing the database.
  */
 
 export type TailEvent =
@@ -16,8 +18,32 @@ export type TailEvent =
     }
   | { type: "execution"; appId: string; execution: Record<string, unknown> };
 
+/** What LiveTail needs from a relay to other processes. */
+export interface TailOutlet {
+  /** An app got its first listener here: tell the other processes at once. */
+  watched(appId: string): void;
+  send(event: TailEvent): void;
+}
+
 export class LiveTail {
   private readonly listeners = new Map<string, Set<(e: TailEvent) => void>>();
+  /** Apps watched on another process, until when (ms since the epoch). */
+  private readonly remote = new Map<string, number>();
+  private outlet: TailOutlet | null = null;
+
+  connect(outlet: TailOutlet): void {
+    this.outlet = outlet;
+  }
+
+  /** The apps with listeners in this process. */
+  localApps(): string[] {
+    return [...this.listeners.keys()];
+  }
+
+  /** Another process watches `appId` until `until`. */
+  watchedElsewhere(appId: string, until: number): void {
+    if (until > (this.remote.get(appId) ?? 0)) this.remote.set(appId, until);
+  }
 
   /** Listens to one app's events; returns the unsubscribe function. */
   subscribe(appId: string, listener: (e: TailEvent) => void): () => void {
@@ -25,6 +51,7 @@ export class LiveTail {
     if (!set) {
       set = new Set();
       this.listeners.set(appId, set);
+      this.outlet?.watched(appId);
     }
     set.add(listener);
     return () => {
@@ -33,12 +60,27 @@ export class LiveTail {
     };
   }
 
-  /** True when someone listens to the app (so callers can skip building events). */
+  /** True when someone listens to the app, here or elsewhere (so callers can skip building events). */
   watching(appId: string): boolean {
-    return this.listeners.has(appId);
+    return this.listeners.has(appId) || this.#remotelyWatched(appId);
   }
 
+  #remotelyWatched(appId: string): boolean {
+    const until = this.remote.get(appId);
+    if (until === undefined) return false;
+    if (until > Date.now()) return true;
+    this.remote.delete(appId);
+    return false;
+  }
+
+  /** An event of this process: to its listeners, and to the other processes when they watch the app. */
   emit(event: TailEvent): void {
+    this.deliver(event);
+    if (this.outlet && this.#remotelyWatched(event.appId)) this.outlet.send(event);
+  }
+
+  /** To this process's listeners only (events relayed from another process). */
+  deliver(event: TailEvent): void {
     const set = this.listeners.get(event.appId);
     if (!set) return;
     for (const l of set) {

@@ -78,6 +78,7 @@ export async function startDaemon(
 
   await services.changes.start();
   await services.broadcaster.start();
+  await services.tailRelay?.start();
   await services.sandbox.warm();
   await opts.beforeListen?.(services);
   const background = new BackgroundLoops(services);
@@ -123,6 +124,7 @@ export async function startDaemon(
       await services.recorder.flush();
       services.sandbox.dispose();
       await services.broadcaster.stop();
+      await services.tailRelay?.stop();
       await services.changes.stop();
       await database.close();
       log.info("stopped");

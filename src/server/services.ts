@@ -43,6 +43,7 @@ import { Triggers } from "../events/triggers.js";
 import { LiveTail } from "../executions/live-tail.js";
 import { ExecutionQueries } from "../executions/queries.js";
 import { ExecutionRecorder } from "../executions/recorder.js";
+import { TailRelay } from "../executions/tail-relay.js";
 import { uuidv7 } from "../lib/ids.js";
 import type { Logger } from "../lib/logger.js";
 import { Broadcaster } from "../realtime/broadcaster.js";
@@ -97,6 +98,8 @@ export interface Services {
   readonly recorder: ExecutionRecorder;
   readonly executions: ExecutionQueries;
   readonly tail: LiveTail;
+  /** Carries tail events between processes (PostgreSQL only: PGlite has one process). */
+  readonly tailRelay: TailRelay | null;
   readonly metrics: Metrics;
   readonly triggers: Triggers;
   readonly triggerIndex: TriggerIndex;
@@ -152,6 +155,12 @@ export function createServices(database: Database, options: ServiceOptions, log:
   );
   const recorder = new ExecutionRecorder(db, log);
   const tail = new LiveTail();
+  const tailRelay =
+    database.kind === "postgres"
+      ? new TailRelay(tail, database.notifier, (err) =>
+          log.warn({ err: (err as Error).message }, "live tail relay: NOTIFY failed"),
+        )
+      : null;
   const metrics = new Metrics(sandbox, { processMetrics: options.processMetrics });
   const appFetch = new AppFetch(db, changes, { maxResponseBytes: options.runtime.maxResponseBytes });
   const executor = new Executor({
@@ -206,6 +215,7 @@ export function createServices(database: Database, options: ServiceOptions, log:
     recorder,
     executions: new ExecutionQueries(db),
     tail,
+    tailRelay,
     metrics,
     triggers,
     triggerIndex,
