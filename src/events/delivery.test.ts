@@ -52,6 +52,24 @@ describe.each(testDbKinds())("event delivery [%s]", (kind) => {
   };
   const RECORD = `await env.kv.collection("seen").set(event.id, { op: event.op, key: event.key, value: event.value, prevValue: event.prevValue, source: event.source, depth: ctx.depth, collection: event.collection });`;
 
+  it("holds one execution slot while it looks for work, so an idle poll never turns HTTP away", async () => {
+    const dispatcher = h.services.dispatcher as unknown as { claim(n: number): Promise<unknown[]> };
+    const claim = dispatcher.claim.bind(dispatcher);
+    const inUseDuringClaim: number[] = [];
+    const asked: number[] = [];
+    dispatcher.claim = async (n) => {
+      inUseDuringClaim.push(h.services.executor.gate.inUse);
+      asked.push(n);
+      return claim(n);
+    };
+    await h.services.dispatcher.start();
+    h.services.dispatcher.wake();
+    await expect.poll(() => inUseDuringClaim.length).toBeGreaterThan(0);
+    expect(Math.max(...inUseDuringClaim)).toBe(1);
+    // …yet it asks for as many rows as there are free slots.
+    expect(asked[0]).toBe(Math.min(32, h.services.executor.gate.size));
+  });
+
   it("delivers kv inserts, updates and deletes to a matching trigger with the previous value", async () => {
     const owner = await h.user("owner");
     await setup(owner, { audit: RECORD }, [{ script: "audit", kind: "kv", config: { collection: "ord*" } }]);

@@ -36,7 +36,7 @@ export interface DispatcherDeps {
   log: Logger;
   /** Identifies this process's claims. */
   processId: string;
-  /** Most rows claimed at once (never more than free gate slots). */
+  /** Most rows claimed at once (never more than the gate slots free when claiming). */
   batchSize?: number;
 }
 
@@ -99,19 +99,27 @@ export class Dispatcher {
     while (this.running) {
       let permits: Permit[] = [];
       try {
-        // Hold the slots first, then claim no more rows than slots: a claimed row never waits.
+        // One slot first (in FIFO order with other background work), then claim as many rows as
+        // slots are free now. The other slots are taken only after the claim: holding them across
+        // the claim query would turn HTTP requests away with 503 on every poll of an idle outbox.
         permits.push(await executor.gate.acquire(this.stopAcquire.signal));
-        while (permits.length < batch) {
-          const more = executor.gate.tryAcquire();
-          if (!more) break;
-          permits.push(more);
-        }
+        const want = Math.min(batch, 1 + Math.max(0, executor.gate.size - executor.gate.inUse));
         this.woken = false;
-        const rows = await this.claim(permits.length);
-        for (const p of permits.slice(rows.length)) p.release();
-        for (const [i, row] of rows.entries()) this.track(this.deliver(row, permits[i]!));
-        permits = [];
-        if (rows.length === 0) await this.sleep();
+        const rows = await this.claim(want);
+        if (rows.length === 0) {
+          permits[0]!.release();
+          permits = [];
+          await this.sleep();
+          continue;
+        }
+        for (const row of rows) {
+          // A slot taken by HTTP meanwhile makes the rest wait their turn (their lease covers it).
+          const permit =
+            permits.pop() ??
+            executor.gate.tryAcquire() ??
+            (await executor.gate.acquire(this.stopAcquire.signal));
+          this.track(this.deliver(row, permit));
+        }
       } catch (err) {
         for (const p of permits) p.release();
         if (!this.running) break;
