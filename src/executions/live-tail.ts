@@ -31,8 +31,15 @@ export class LiveTail {
   private readonly remote = new Map<string, number>();
   private outlet: TailOutlet | null = null;
 
-  connect(outlet: TailOutlet): void {
+  /** Connects the relay to other processes; null disconnects it and forgets their watches. */
+  connect(outlet: TailOutlet | null): void {
     this.outlet = outlet;
+    if (!outlet) this.remote.clear();
+  }
+
+  /** Forgets watches from other processes that have expired. */
+  pruneRemote(now = Date.now()): void {
+    for (const [appId, until] of this.remote) if (until <= now) this.remote.delete(appId);
   }
 
   /** The apps with listeners in this process. */
