@@ -257,11 +257,12 @@ describe("picloud.toml: every error names the key and line", () => {
     ],
     [
       "a cron of 7 fields and an unknown catch-up policy",
-      'name = "a"\n[[scripts]]\nname = "api"\nmain = "src/api.ts"\ncrons = ["0 0 7 * * * 2030", { schedule = "0 7 * * *", catchup = "all", max_attempts = 0 }]',
+      'name = "a"\n[[scripts]]\nname = "api"\nmain = "src/api.ts"\ncrons = ["0 0 7 * * * 2030", { schedule = "0 7 * * *", catchup = "all", max_attempts = 0, delay_ms = 90000000 }]',
       [
         "line 5: scripts[0].crons[0]: cron \"0 0 7 * * * 2030\" is invalid: mode '5-or-6-parts' requires exactly 5 or 6 parts, but pattern '0 0 7 * * * 2030' has 7 parts.",
         "line 5: scripts[0].crons[1].catchup must be one of once, skip",
         "line 5: scripts[0].crons[1].max_attempts must be at least 1",
+        "line 5: scripts[0].crons[1].delay_ms must be at most a day (86400000)",
       ],
     ],
     [

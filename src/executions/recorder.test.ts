@@ -63,6 +63,24 @@ describe.each(testDbKinds())("execution recorder [%s]", (kind) => {
     });
   });
 
+  it("stores records whose texts hold NUL characters (as U+FFFD) without losing the rest of the batch", async () => {
+    const nul = record({
+      request: "GET /a\0b",
+      error: { name: "Error", message: "bad \0 byte" },
+      logs: [{ level: "log", message: "x\0y", at: 1 }] as never,
+    });
+    const other = record();
+    h.services.recorder.record(nul);
+    h.services.recorder.record(other);
+    await h.services.recorder.flush();
+    expect(await read(nul.id)).toMatchObject({
+      request: "GET /a\uFFFDb",
+      error: { message: "bad \uFFFD byte" },
+      logs: [{ message: "x\uFFFDy" }],
+    });
+    expect(await read(other.id)).toBeDefined();
+  });
+
   it("writes a record it has already written once only, and batches past the batch size", async () => {
     const rows = Array.from({ length: 450 }, () => record());
     for (const r of rows) h.services.recorder.record(r);

@@ -55,7 +55,7 @@ export class ExecutionRecorder {
         const batch = this.queue.splice(0, BATCH);
         try {
           await this.db.execute(
-            sql`${INSERT_BATCH}${JSON.stringify(batch.map(toJsonRow))}::jsonb${INSERT_END}`,
+            sql`${INSERT_BATCH}${JSON.stringify(batch.map(toJsonRow), withoutNul)}::jsonb${INSERT_END}`,
           );
         } catch (err) {
           this.log.error(
@@ -71,6 +71,14 @@ export class ExecutionRecorder {
     });
     return this.flushing;
   }
+}
+
+/**
+ * PostgreSQL's text and jsonb cannot hold U+0000, and one such character (a script's
+ * `console.log("\0")`) would fail the whole batch, other apps' records included: it becomes U+FFFD.
+ */
+function withoutNul(_key: string, value: unknown): unknown {
+  return typeof value === "string" && value.includes("\0") ? value.replaceAll("\0", "\uFFFD") : value;
 }
 
 /** A record with the column names of the table, as jsonb_to_recordset reads it. */
