@@ -9,33 +9,29 @@ import {
   cronPatternProblem,
   validTimezone,
 } from "../events/cron-schedule.js";
+import { optionalIntegerBetween } from "../lib/http-validation.js";
 
 const OPS = ["insert", "update", "delete"] as const;
+const DAY_MS = 86_400_000;
 // The server's limits (src/events/triggers.ts), checked here too so that the error names the file's line.
 const retry = {
-  max_attempts: v.optional(
-    v.pipe(
-      v.number(),
-      v.integer(),
-      v.minValue(1, "max_attempts must be at least 1"),
-      v.maxValue(100, "max_attempts must be at most 100"),
-    ),
+  max_attempts: optionalIntegerBetween(
+    1,
+    "max_attempts must be at least 1",
+    100,
+    "max_attempts must be at most 100",
   ),
-  delay_ms: v.optional(
-    v.pipe(
-      v.number(),
-      v.integer(),
-      v.minValue(0, "delay_ms must be at least 0"),
-      v.maxValue(86_400_000, "delay_ms must be at most a day (86400000)"),
-    ),
+  delay_ms: optionalIntegerBetween(
+    0,
+    "delay_ms must be at least 0",
+    DAY_MS,
+    "delay_ms must be at most a day (86400000)",
   ),
-  max_delay_ms: v.optional(
-    v.pipe(
-      v.number(),
-      v.integer(),
-      v.minValue(0, "max_delay_ms must be at least 0"),
-      v.maxValue(7 * 86_400_000, "max_delay_ms must be at most a week (604800000)"),
-    ),
+  max_delay_ms: optionalIntegerBetween(
+    0,
+    "max_delay_ms must be at least 0",
+    7 * DAY_MS,
+    "max_delay_ms must be at most a week (604800000)",
   ),
   backoff: v.optional(
     v.picklist(["exponential", "linear", "constant"], "backoff must be exponential, linear or constant"),

@@ -3,37 +3,33 @@ import { and, asc, eq } from "drizzle-orm";
 import * as v from "valibot";
 import type { Db, DbOrTx } from "../db/client.js";
 import { badRequest, notFound } from "../lib/errors.js";
-import { parseOrThrow } from "../lib/http-validation.js";
+import { optionalIntegerBetween, parseOrThrow } from "../lib/http-validation.js";
 import { isUuid, uuidv7 } from "../lib/ids.js";
 import { scripts } from "../scripts/schema.js";
 import { BACKOFFS, type RetryPolicy, type TriggerConfig, type TriggerKind, triggers } from "./schema.js";
 import { triggerConfigSchema } from "./trigger-config.js";
 
+const DAY_MS = 86_400_000;
+
 export const retrySchema = v.strictObject({
-  maxAttempts: v.optional(
-    v.pipe(
-      v.number(),
-      v.integer(),
-      v.minValue(1, "retry.maxAttempts must be at least 1"),
-      v.maxValue(100, "retry.maxAttempts must be at most 100"),
-    ),
+  maxAttempts: optionalIntegerBetween(
+    1,
+    "retry.maxAttempts must be at least 1",
+    100,
+    "retry.maxAttempts must be at most 100",
   ),
   backoff: v.optional(v.picklist(BACKOFFS, `retry.backoff must be one of ${BACKOFFS.join(", ")}`)),
-  delayMs: v.optional(
-    v.pipe(
-      v.number(),
-      v.integer(),
-      v.minValue(0),
-      v.maxValue(86_400_000, "retry.delayMs must be at most a day"),
-    ),
+  delayMs: optionalIntegerBetween(
+    0,
+    "retry.delayMs must be at least 0",
+    DAY_MS,
+    "retry.delayMs must be at most a day",
   ),
-  maxDelayMs: v.optional(
-    v.pipe(
-      v.number(),
-      v.integer(),
-      v.minValue(0),
-      v.maxValue(7 * 86_400_000, "retry.maxDelayMs must be at most a week"),
-    ),
+  maxDelayMs: optionalIntegerBetween(
+    0,
+    "retry.maxDelayMs must be at least 0",
+    7 * DAY_MS,
+    "retry.maxDelayMs must be at most a week",
   ),
 });
 

@@ -93,3 +93,7 @@ export const passwordSchema = v.pipe(
   v.minLength(10, "must be at least 10 characters"),
   v.maxLength(256, "must be at most 256 characters"),
 );
+
+/** An optional integer in [min, max], with the messages to give when it is outside. */
+export const optionalIntegerBetween = (min: number, tooSmall: string, max: number, tooLarge: string) =>
+  v.optional(v.pipe(v.number(), v.integer(), v.minValue(min, tooSmall), v.maxValue(max, tooLarge)));
