@@ -28,9 +28,6 @@ import { LOG_LEVELS } from "./ops.js";
 import { globalsFor } from "./prelude-globals.js";
 import { cut, describeThrown, limitOf } from "./thrown-value.js";
 
-/** Share of its budget above which a script's thrown null counts as running out of memory. */
-const NEAR_BUDGET = 0.9;
-
 let nextToken = 1;
 
 export class Execution implements ExecutionOps, RunningExecution {
@@ -271,7 +268,7 @@ export class Execution implements ExecutionOps, RunningExecution {
   #thrown(error: GuestError | undefined, stop: boolean): void {
     const slot = this.#context?.slot;
     const kind =
-      slot?.memoryExceeded || (error?.message === "Uncaught null" && this.#nearBudget())
+      slot?.memoryExceeded || (error?.message === "Uncaught null" && slot?.nearBudget() === true)
         ? "memory"
         : slot?.interrupted || !error
           ? "timeout"
@@ -406,26 +403,9 @@ export class Execution implements ExecutionOps, RunningExecution {
     this.#logs.add(LOG_LEVELS[level] ?? "log", message);
   }
 
-  /** Before a result counts: a script that grew the heap (or was refused growth) is measured first. */
-  #overBudget(): boolean {
-    const slot = this.#context?.slot;
-    if (!slot) return false;
-    return slot.memoryExceeded || (slot.memoryLimit > 0 && slot.heapGrew && slot.checkMemory());
-  }
-
-  /**
-   * QuickJS throws null when it cannot even allocate its "out of memory" error, and by the time
-   * the script's catch reports it the memory is freed again: a null thrown by a script whose last
-   * measurement was close to its budget is taken for what it almost certainly is.
-   */
-  #nearBudget(): boolean {
-    const slot = this.#context?.slot;
-    return slot !== undefined && slot.memoryLimit > 0 && slot.runUsage > slot.memoryLimit * NEAR_BUDGET;
-  }
-
   /** A result reported over budget is a memory outcome instead; true when that happened. */
   #overBudgetOutcome(): boolean {
-    if (!this.#overBudget()) return false;
+    if (!this.#context?.slot.overBudget()) return false;
     this.#limitHit = this.#fragile = true;
     this.#setOutcome({ status: "memory" });
     return true;

@@ -34,6 +34,9 @@ export function guestStackBytes(requested: number): number {
   return Math.min(MAX_STACK_BYTES, Math.max(MIN_STACK_BYTES, Math.floor(requested)));
 }
 
+/** Share of its budget above which a script's thrown null counts as running out of memory. */
+const NEAR_BUDGET = 0.9;
+
 export class RuntimeSlot implements HeapGrowthGuard {
   readonly runtime: QuickJSRuntime;
   /** epoch ms after which guest code is interrupted; 0 = no deadline. */
@@ -106,6 +109,20 @@ export class RuntimeSlot implements HeapGrowthGuard {
     this.#growthAllowance = extra + GROWTH_SLACK_BYTES;
     this.#lastCheck = performance.now();
     this.runtime.setMemoryLimit(this.generation.probe.mallocSize(this.runtime) + extra);
+  }
+
+  /** Before a result counts: a script that grew the heap (or was refused growth) is measured first. */
+  overBudget(): boolean {
+    return this.memoryExceeded || (this.memoryLimit > 0 && this.heapGrew && this.checkMemory());
+  }
+
+  /**
+   * QuickJS throws null when it cannot even allocate its "out of memory" error, and by the time
+   * the script's catch reports it the memory is freed again: a null thrown by a script whose last
+   * measurement was close to its budget is taken for what it almost certainly is.
+   */
+  nearBudget(): boolean {
+    return this.memoryLimit > 0 && this.runUsage > this.memoryLimit * NEAR_BUDGET;
   }
 
   /** Stops checking (between executions). */
