@@ -9,6 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import { request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { childProcessEnv } from "../src/config/testing.js";
 import {
   CLI_ENTRY,
   type DaemonProcess,
@@ -49,7 +50,7 @@ async function http(
 function spawnCli(args: string[], env: Record<string, string>, cwd: string) {
   const child: ChildProcess = spawn(process.execPath, [CLI_ENTRY, ...args], {
     cwd,
-    env: { PATH: process.env.PATH ?? "", ...env },
+    env: { ...childProcessEnv(), ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const out = { stdout: "", stderr: "" };

@@ -13,6 +13,8 @@ import { collectSse } from "../src/testing/sse-client.js";
 
 const ADMIN = { PICLOUD_ADMIN_EMAIL: "owner@example.com", PICLOUD_ADMIN_PASSWORD: "owner password 123" };
 
+// Skipped only on a developer machine without TEST_DATABASE_URL: in CI the global setup refuses to run
+// without PostgreSQL, so these tests always run there.
 const postgresOnly = testDbKinds().includes("postgres") ? describe : describe.skip;
 if (!testDbKinds().includes("postgres"))
   process.stderr.write("[picloud tests] multi-process tests need PostgreSQL (TEST_DATABASE_URL): skipped\n");

@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { childProcessEnv } from "../config/testing.js";
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const CLI_ENTRY = path.join(REPO_ROOT, "dist/src/main.js");
@@ -35,8 +36,7 @@ export async function startDaemonProcess(
   const child = spawn(process.execPath, [CLI_ENTRY, "start"], {
     cwd: opts.cwd ?? dataDir,
     env: {
-      PATH: process.env.PATH ?? "",
-      HOME: process.env.HOME ?? dataDir,
+      ...childProcessEnv(dataDir),
       PICLOUD_PORT: "0",
       PICLOUD_DATA_DIR: dataDir,
       PICLOUD_LOG_LEVEL: "info",
@@ -133,7 +133,7 @@ export function runCli(
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [CLI_ENTRY, ...args], {
       cwd: opts.cwd,
-      env: { PATH: process.env.PATH ?? "", ...env },
+      env: { ...childProcessEnv(), ...env },
       stdio: ["pipe", "pipe", "pipe"],
     });
     let stdout = "";
