@@ -10,3 +10,9 @@ export function resolveApp(explicit: string | undefined): string {
 export function appPath(app: string): string {
   return `/apps/${encodeURIComponent(app)}`;
 }
+
+/** The options every per-app listing command takes: `--app/-a <slug>` and `--output/-o json`. */
+export const APP_LISTING_OPTIONS = {
+  app: { type: "string", short: "a" },
+  output: { type: "string", short: "o" },
+} as const;

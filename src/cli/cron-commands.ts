@@ -2,7 +2,7 @@
 import { parseArgs } from "node:util";
 import type { CliEnv } from "../config/cli.js";
 import { adminClient, CliError } from "./api-client.js";
-import { appPath, resolveApp } from "./app-option.js";
+import { APP_LISTING_OPTIONS, appPath, resolveApp } from "./app-option.js";
 import { type CliIo, parseOutputFormat, printList } from "./output.js";
 
 interface CronRun {
@@ -41,8 +41,7 @@ export async function cronsCommand(args: string[], env: CliEnv, io: CliIo): Prom
     args: rest,
     allowPositionals: true,
     options: {
-      app: { type: "string", short: "a" },
-      output: { type: "string", short: "o" },
+      ...APP_LISTING_OPTIONS,
     },
   });
   if (positionals.length > 0 || (sub !== undefined && sub !== "ls" && sub !== "list"))

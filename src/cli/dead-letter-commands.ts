@@ -1,9 +1,7 @@
-/** `picloud dead-letters ls | show <id> | replay <id> | resolve <id> [--reason …]`. */
-import { parseArgs } from "node:util";
 import type { CliEnv } from "../config/cli.js";
-import { adminClient, CliError } from "./api-client.js";
-import { appPath, resolveApp } from "./app-option.js";
-import { type CliIo, parseOutputFormat, printList, printObject } from "./output.js";
+import { CliError } from "./api-client.js";
+import { appCommand } from "./app-command.js";
+import { type CliIo, printList, printObject } from "./output.js";
 
 interface DeadLetter {
   id: string;
@@ -20,22 +18,12 @@ export const DEAD_LETTERS_USAGE =
   "usage: picloud dead-letters ls [--all | --resolved] | show <id> | replay <id> | resolve <id> [--reason text]  [--app <slug>] [--output json]";
 
 export async function deadLettersCommand(args: string[], env: CliEnv, io: CliIo): Promise<void> {
-  const [sub, ...rest] = args;
-  const { values, positionals } = parseArgs({
-    args: rest,
-    allowPositionals: true,
-    options: {
-      app: { type: "string", short: "a" },
-      output: { type: "string", short: "o" },
-      all: { type: "boolean" },
-      resolved: { type: "boolean" },
-      reason: { type: "string" },
-      limit: { type: "string" },
-    },
+  const { sub, values, positionals, format, client, base } = appCommand(args, env, "dead-letters", {
+    all: { type: "boolean" },
+    resolved: { type: "boolean" },
+    reason: { type: "string" },
+    limit: { type: "string" },
   });
-  const format = parseOutputFormat(values.output);
-  const client = adminClient(env);
-  const base = `${appPath(resolveApp(values.app))}/dead-letters`;
   const id = () => {
     if (!positionals[0]) throw new CliError(DEAD_LETTERS_USAGE, 2);
     return encodeURIComponent(positionals[0]);

@@ -2,7 +2,7 @@
 import { parseArgs } from "node:util";
 import type { CliEnv } from "../config/cli.js";
 import { adminClient, CliError } from "./api-client.js";
-import { appPath, resolveApp } from "./app-option.js";
+import { APP_LISTING_OPTIONS, appPath, resolveApp } from "./app-option.js";
 import { type CliIo, parseOutputFormat, printList, printObject } from "./output.js";
 
 interface Script {
@@ -47,8 +47,7 @@ export async function scriptsCommand(args: string[], env: CliEnv, io: CliIo): Pr
     args: rest,
     allowPositionals: true,
     options: {
-      app: { type: "string", short: "a" },
-      output: { type: "string", short: "o" },
+      ...APP_LISTING_OPTIONS,
       source: { type: "boolean" },
     },
   });

@@ -1,9 +1,7 @@
-/** `picloud topics ls | set <name> [--external] [--auth public|token] | rm <name>`. */
-import { parseArgs } from "node:util";
 import type { CliEnv } from "../config/cli.js";
-import { adminClient, CliError } from "./api-client.js";
-import { appPath, resolveApp } from "./app-option.js";
-import { type CliIo, parseOutputFormat, printList, printObject } from "./output.js";
+import { CliError } from "./api-client.js";
+import { appCommand } from "./app-command.js";
+import { type CliIo, printList, printObject } from "./output.js";
 
 interface Topic {
   name: string;
@@ -16,20 +14,10 @@ export const TOPICS_USAGE =
   "usage: picloud topics ls | set <name> [--external] [--auth public|token] | rm <name>  [--app <slug>] [--output json]";
 
 export async function topicsCommand(args: string[], env: CliEnv, io: CliIo): Promise<void> {
-  const [sub, ...rest] = args;
-  const { values, positionals } = parseArgs({
-    args: rest,
-    allowPositionals: true,
-    options: {
-      app: { type: "string", short: "a" },
-      output: { type: "string", short: "o" },
-      external: { type: "boolean" },
-      auth: { type: "string" },
-    },
+  const { sub, values, positionals, format, client, base } = appCommand(args, env, "topics", {
+    external: { type: "boolean" },
+    auth: { type: "string" },
   });
-  const format = parseOutputFormat(values.output);
-  const client = adminClient(env);
-  const base = `${appPath(resolveApp(values.app))}/topics`;
   const name = () => {
     if (!positionals[0]) throw new CliError(TOPICS_USAGE, 2);
     return positionals[0].split("/").map(encodeURIComponent).join("/");

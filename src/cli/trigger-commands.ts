@@ -1,9 +1,7 @@
-/** `picloud triggers ls | add <script> --kind … | rm <id> | enable <id> | disable <id>`. */
-import { parseArgs } from "node:util";
 import type { CliEnv } from "../config/cli.js";
-import { adminClient, CliError } from "./api-client.js";
-import { appPath, resolveApp } from "./app-option.js";
-import { type CliIo, parseOutputFormat, printList, printObject } from "./output.js";
+import { CliError } from "./api-client.js";
+import { appCommand } from "./app-command.js";
+import { type CliIo, printList, printObject } from "./output.js";
 
 interface Trigger {
   id: string;
@@ -24,28 +22,18 @@ const describe = (t: Trigger) =>
     .join(" ");
 
 export async function triggersCommand(args: string[], env: CliEnv, io: CliIo): Promise<void> {
-  const [sub, ...rest] = args;
-  const { values, positionals } = parseArgs({
-    args: rest,
-    allowPositionals: true,
-    options: {
-      app: { type: "string", short: "a" },
-      output: { type: "string", short: "o" },
-      kind: { type: "string" },
-      collection: { type: "string" },
-      prefix: { type: "string" },
-      ops: { type: "string" },
-      source: { type: "string" },
-      schedule: { type: "string" },
-      timezone: { type: "string" },
-      catchup: { type: "string" },
-      "max-attempts": { type: "string" },
-      backoff: { type: "string" },
-    },
+  const { sub, values, positionals, format, client, base } = appCommand(args, env, "triggers", {
+    kind: { type: "string" },
+    collection: { type: "string" },
+    prefix: { type: "string" },
+    ops: { type: "string" },
+    source: { type: "string" },
+    schedule: { type: "string" },
+    timezone: { type: "string" },
+    catchup: { type: "string" },
+    "max-attempts": { type: "string" },
+    backoff: { type: "string" },
   });
-  const format = parseOutputFormat(values.output);
-  const client = adminClient(env);
-  const base = `${appPath(resolveApp(values.app))}/triggers`;
   const id = () => {
     if (!positionals[0]) throw new CliError(TRIGGERS_USAGE, 2);
     return encodeURIComponent(positionals[0]);
