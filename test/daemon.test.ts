@@ -150,6 +150,31 @@ describe.each(testDbKinds())("the daemon as a user runs it [%s]", (kind) => {
       (await runCli(["triggers", "ls", "--app", "events", "-o", "json"], env)).stdout,
     );
     expect(triggers).toEqual([expect.objectContaining({ kind: "kv", scriptName: "audit", enabled: true })]);
+    // Topics commands: set (create, then change), list, remove; a bad name is refused.
+    expect(
+      (
+        await runCli(
+          ["topics", "set", "rooms/lobby", "--external", "--auth", "public", "--app", "events"],
+          env,
+        )
+      ).stdout,
+    ).toBe("Topic rooms/lobby: external (browsers may subscribe), auth public\n");
+    expect((await runCli(["topics", "set", "rooms/lobby", "--app", "events"], env)).stdout).toBe(
+      "Topic rooms/lobby: internal, auth token\n",
+    );
+    const topics = JSON.parse((await runCli(["topics", "ls", "--app", "events", "-o", "json"], env)).stdout);
+    expect(topics).toEqual([
+      expect.objectContaining({ name: "rooms/lobby", external: false, auth: "token" }),
+    ]);
+    const badTopic = await runCli(["topics", "set", "../up", "--app", "events"], env);
+    expect(badTopic.code).toBe(1);
+    expect((await runCli(["topics", "rm", "rooms/lobby", "--app", "events"], env)).stdout).toBe(
+      "Removed topic rooms/lobby\n",
+    );
+    expect(JSON.parse((await runCli(["topics", "ls", "--app", "events", "-o", "json"], env)).stdout)).toEqual(
+      [],
+    );
+
     const dls = await runCli(["dead-letters", "ls", "--app", "events"], env);
     expect(dls.stdout.trim()).toBe("(none)");
     expect(dls.stderr).toContain("0 unresolved");
