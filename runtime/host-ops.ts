@@ -11,7 +11,7 @@ import { isWasmFailure } from "./engine.js";
 import type { SandboxLogger } from "./execution-types.js";
 import type { GuestContext } from "./guest-context.js";
 import type { Bridge } from "./host-bridge.js";
-import { Op } from "./ops.js";
+import { isSettableUrlPart, Op, URL_PARTS } from "./ops.js";
 import type { Dispatch } from "./prelude-realm.js";
 
 /** A failure whose message is safe to show to the script (anything else becomes a generic error). */
@@ -38,30 +38,6 @@ const HASHES: Record<string, string> = {
   "SHA-384": "sha384",
   "SHA-512": "sha512",
 };
-const URL_PARTS = [
-  "href",
-  "origin",
-  "protocol",
-  "username",
-  "password",
-  "host",
-  "hostname",
-  "port",
-  "pathname",
-  "search",
-  "hash",
-] as const;
-const URL_SETTERS = new Set([
-  "protocol",
-  "username",
-  "password",
-  "host",
-  "hostname",
-  "port",
-  "pathname",
-  "search",
-  "hash",
-]);
 const MAX_RANDOM = 65_536;
 
 const decoders = new Map<string, InstanceType<typeof TextDecoder>>();
@@ -264,7 +240,7 @@ export function dispatch(context: GuestContext, args: QuickJSHandle[]): QuickJSH
     case Op.UrlSet: {
       const url = new URL(argString(vm, a, "href"));
       const part = argString(vm, b, "part");
-      if (!URL_SETTERS.has(part)) throw new GuestFacingError("unknown URL part");
+      if (!isSettableUrlPart(part)) throw new GuestFacingError("unknown URL part");
       (url as unknown as Record<string, string>)[part] = argString(vm, c, "value");
       return vm.newString(urlParts(url));
     }

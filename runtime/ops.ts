@@ -57,3 +57,23 @@ export enum Op {
 
 /** Guest console levels, indexed by the number passed with Op.Log. */
 export const LOG_LEVELS = ["debug", "info", "log", "warn", "error"] as const;
+
+/** A URL's parts as the host hands them to the guest, by position: both sides index this order. */
+export const URL_PARTS = [
+  "href",
+  "origin",
+  "protocol",
+  "username",
+  "password",
+  "host",
+  "hostname",
+  "port",
+  "pathname",
+  "search",
+  "hash",
+] as const;
+
+/** Parts a script may set one by one through the host (href is re-parsed whole; origin is read-only). */
+export function isSettableUrlPart(name: string): boolean {
+  return name !== "href" && name !== "origin" && (URL_PARTS as readonly string[]).includes(name);
+}

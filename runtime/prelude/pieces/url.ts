@@ -4,34 +4,9 @@
  * (IDNA, IPv6, percent-encoding, default ports) follow the standard exactly;
  * URLSearchParams is plain guest code, live-linked to its URL.
  */
-import { Op } from "../../ops.js";
+import { isSettableUrlPart, Op, URL_PARTS } from "../../ops.js";
 import type { Internals } from "../internals.js";
 import type { UrlPiece } from "../piece-types.js";
-
-const NAMES = [
-  "href",
-  "origin",
-  "protocol",
-  "username",
-  "password",
-  "host",
-  "hostname",
-  "port",
-  "pathname",
-  "search",
-  "hash",
-] as const;
-const SETTERS = [
-  "protocol",
-  "username",
-  "password",
-  "host",
-  "hostname",
-  "port",
-  "pathname",
-  "search",
-  "hash",
-];
 
 const PARTS = Symbol("url");
 const PARAMS = Symbol("params");
@@ -291,7 +266,7 @@ export default function install(I: Internals): UrlPiece {
     if (params) params[LIST] = parseQuery(url[PARTS][9]!.slice(1));
   };
 
-  NAMES.forEach((name, index) => {
+  URL_PARTS.forEach((name, index) => {
     const setter =
       name === "href"
         ? function (this: URL, value: unknown) {
@@ -300,7 +275,7 @@ export default function install(I: Internals): UrlPiece {
             this[PARTS] = next;
             relink(this);
           }
-        : SETTERS.includes(name)
+        : isSettableUrlPart(name)
           ? function (this: URL, value: unknown) {
               const result = host(Op.UrlSet, parts(this)[0], name, noNul(String(value))) as string;
               this[PARTS] = JSON.parse(result);
