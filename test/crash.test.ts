@@ -8,10 +8,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { type DaemonProcess, startDaemonProcess } from "../src/testing/daemon.js";
+import { ADMIN, type DaemonProcess, startDaemonProcess } from "../src/testing/daemon.js";
 import { createPostgresDatabase, testDbKinds } from "../src/testing/database.js";
 
-const ADMIN = { PICLOUD_ADMIN_EMAIL: "owner@example.com", PICLOUD_ADMIN_PASSWORD: "owner password 123" };
 const BURST = 1000;
 
 async function login(base: string): Promise<Record<string, string>> {

@@ -9,10 +9,15 @@ import os from "node:os";
 import path from "node:path";
 import { request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type DaemonProcess, runCli, startDaemonProcess } from "../src/testing/daemon.js";
+import {
+  ADMIN,
+  type DaemonProcess,
+  loginAsAdmin,
+  runCli,
+  startDaemonProcess,
+} from "../src/testing/daemon.js";
 import { createPostgresDatabase, testDbKinds } from "../src/testing/database.js";
 
-const ADMIN = { PICLOUD_ADMIN_EMAIL: "owner@example.com", PICLOUD_ADMIN_PASSWORD: "owner password 123" };
 /** A one-second grace window: a restart of a few seconds then counts as downtime (catch-up applies). */
 const DAEMON_ENV = {
   PICLOUD_DEPLOY_ON_START: "off",
@@ -79,12 +84,7 @@ describe.each(testDbKinds())("cron on a real daemon [%s]", (kind) => {
     writeFileSync(path.join(projectDir, "picloud.toml"), TOML);
     writeFileSync(path.join(projectDir, "clock.js"), SCRIPT);
     await start();
-    const login = await runCli(
-      ["login", "--email", ADMIN.PICLOUD_ADMIN_EMAIL, "--password-stdin"],
-      env,
-      ADMIN.PICLOUD_ADMIN_PASSWORD,
-    );
-    expect(login.code).toBe(0);
+    await loginAsAdmin(env);
   }, 90_000);
   afterAll(async () => {
     await daemon?.stop();

@@ -6,10 +6,14 @@ import { mkdtempSync, rmSync, statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { type DaemonProcess, runCli, startDaemonProcess } from "../src/testing/daemon.js";
+import {
+  ADMIN,
+  type DaemonProcess,
+  loginAsAdmin,
+  runCli,
+  startDaemonProcess,
+} from "../src/testing/daemon.js";
 import { createPostgresDatabase, testDbKinds } from "../src/testing/database.js";
-
-const ADMIN = { PICLOUD_ADMIN_EMAIL: "owner@example.com", PICLOUD_ADMIN_PASSWORD: "owner password 123" };
 
 async function databaseEnv(kind: string): Promise<{ env: Record<string, string>; drop(): Promise<void> }> {
   if (kind === "pglite") return { env: {}, drop: async () => {} };
@@ -65,11 +69,7 @@ describe.each(testDbKinds())("the daemon as a user runs it [%s]", (kind) => {
 
   it("is driven by the picloud CLI: login, whoami, apps, api-keys, logout", async () => {
     const env = { PICLOUD_CONFIG_DIR: configDir, PICLOUD_URL: daemon!.url };
-    const login = await runCli(
-      ["login", "--email", ADMIN.PICLOUD_ADMIN_EMAIL, "--password-stdin"],
-      env,
-      ADMIN.PICLOUD_ADMIN_PASSWORD,
-    );
+    const login = await loginAsAdmin(env);
     expect(login.stderr).toBe("");
     expect(login.code).toBe(0);
     expect(login.stdout).toContain("Logged in");

@@ -8,10 +8,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { REPO_ROOT, runCli, startDaemonProcess } from "../src/testing/daemon.js";
+import { ADMIN, loginAsAdmin, REPO_ROOT, runCli, startDaemonProcess } from "../src/testing/daemon.js";
 import { createPostgresDatabase, testDbKinds } from "../src/testing/database.js";
 
-const ADMIN = { PICLOUD_ADMIN_EMAIL: "owner@example.com", PICLOUD_ADMIN_PASSWORD: "owner password 123" };
 const temps: string[] = [];
 afterAll(() => {
   for (const t of temps) rmSync(t, { recursive: true, force: true });
@@ -81,11 +80,7 @@ describe.each(testDbKinds())("deploy on start [%s]", (kind) => {
 
         // What was deployed is visible to the CLI like anything deployed with picloud deploy.
         const cliEnv = { PICLOUD_CONFIG_DIR: tempDir("picloud-cli-"), PICLOUD_URL: daemon.url };
-        await runCli(
-          ["login", "--email", ADMIN.PICLOUD_ADMIN_EMAIL, "--password-stdin"],
-          cliEnv,
-          ADMIN.PICLOUD_ADMIN_PASSWORD,
-        );
+        await loginAsAdmin(cliEnv);
         const scripts = JSON.parse(
           (await runCli(["scripts", "ls", "-o", "json"], cliEnv, undefined, { cwd: dir })).stdout,
         );

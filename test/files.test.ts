@@ -9,10 +9,14 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { filesUnder } from "../src/bindings/files/test-disk.js";
-import { type DaemonProcess, runCli, startDaemonProcess } from "../src/testing/daemon.js";
+import {
+  ADMIN,
+  type DaemonProcess,
+  loginAsAdmin,
+  runCli,
+  startDaemonProcess,
+} from "../src/testing/daemon.js";
 import { createPostgresDatabase, testDbKinds } from "../src/testing/database.js";
-
-const ADMIN = { PICLOUD_ADMIN_EMAIL: "owner@example.com", PICLOUD_ADMIN_PASSWORD: "owner password 123" };
 
 describe.each(testDbKinds())("picloud files against a running daemon [%s]", (kind) => {
   let daemon: DaemonProcess | undefined;
@@ -46,11 +50,7 @@ describe.each(testDbKinds())("picloud files against a running daemon [%s]", (kin
     });
     expect(existsSync(stale)).toBe(false);
     const env = { PICLOUD_CONFIG_DIR: path.join(work, "config"), PICLOUD_URL: daemon.url };
-    const login = await runCli(
-      ["login", "--email", ADMIN.PICLOUD_ADMIN_EMAIL, "--password-stdin"],
-      env,
-      ADMIN.PICLOUD_ADMIN_PASSWORD,
-    );
+    const login = await loginAsAdmin(env);
     expect(login.code, login.stderr).toBe(0);
 
     const hello = path.join(work, "hello.txt");

@@ -11,15 +11,16 @@ import { request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { childProcessEnv } from "../src/config/testing.js";
 import {
+  ADMIN,
   CLI_ENTRY,
   type DaemonProcess,
+  loginAsAdmin,
   REPO_ROOT,
   runCli,
   startDaemonProcess,
 } from "../src/testing/daemon.js";
 import { createPostgresDatabase, testDbKinds } from "../src/testing/database.js";
 
-const ADMIN = { PICLOUD_ADMIN_EMAIL: "owner@example.com", PICLOUD_ADMIN_PASSWORD: "owner password 123" };
 const EXAMPLE = path.join(REPO_ROOT, "examples/hono-app");
 const HOST = "hono-example.localhost";
 /** An open tail stream holds a graceful stop until the shutdown timeout: keep it short here. */
@@ -90,12 +91,7 @@ describe.each(testDbKinds())("the Hono example, deployed with picloud deploy [%s
     }
     daemon = await startDaemonProcess({ ...ADMIN, ...dbEnv, ...QUICK_STOP }, { dataDir });
     env = { PICLOUD_CONFIG_DIR: configDir, PICLOUD_URL: daemon.url };
-    const login = await runCli(
-      ["login", "--email", ADMIN.PICLOUD_ADMIN_EMAIL, "--password-stdin"],
-      env,
-      ADMIN.PICLOUD_ADMIN_PASSWORD,
-    );
-    expect(login.code).toBe(0);
+    await loginAsAdmin(env);
   }, 90_000);
   afterAll(async () => {
     await daemon?.stop();

@@ -7,11 +7,9 @@
  */
 import postgres from "postgres";
 import { afterAll, describe, expect, it } from "vitest";
-import { type DaemonProcess, startDaemonProcess } from "../src/testing/daemon.js";
+import { ADMIN, type DaemonProcess, startDaemonProcess } from "../src/testing/daemon.js";
 import { createPostgresDatabase, testDbKinds } from "../src/testing/database.js";
 import { collectSse } from "../src/testing/sse-client.js";
-
-const ADMIN = { PICLOUD_ADMIN_EMAIL: "owner@example.com", PICLOUD_ADMIN_PASSWORD: "owner password 123" };
 
 // Skipped only on a developer machine without TEST_DATABASE_URL: in CI the global setup refuses to run
 // without PostgreSQL, so these tests always run there.

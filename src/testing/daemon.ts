@@ -148,3 +148,22 @@ export function runCli(
     child.once("exit", (code) => resolve({ code, stdout, stderr }));
   });
 }
+
+/** The first owner the whole-daemon tests create (through PICLOUD_ADMIN_EMAIL/PASSWORD). */
+export const ADMIN = {
+  PICLOUD_ADMIN_EMAIL: "owner@example.com",
+  PICLOUD_ADMIN_PASSWORD: "owner password 123",
+};
+
+/** `picloud login` as ADMIN with the CLI environment `env` (its config dir and URL); throws when it fails. */
+export async function loginAsAdmin(
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const login = await runCli(
+    ["login", "--email", ADMIN.PICLOUD_ADMIN_EMAIL, "--password-stdin"],
+    env,
+    ADMIN.PICLOUD_ADMIN_PASSWORD,
+  );
+  if (login.code !== 0) throw new Error(`picloud login failed (${login.code}): ${login.stderr}`);
+  return login;
+}
