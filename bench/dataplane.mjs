@@ -136,8 +136,9 @@ const picloud = await startProcess(
   /"port":(\d+)[^\n]*"PiCloud is ready"/,
 );
 const base = `http://127.0.0.1:${picloud.port}`;
-const fresh = wrk(`${base}/hello`);
-const reuse = wrk(`${base}/hello-reuse`);
+// The demo project is the default app: it answers on default.localhost, not on the admin host.
+const fresh = wrk(`${base}/hello`, "default.localhost");
+const reuse = wrk(`${base}/hello-reuse`, "default.localhost");
 const books = wrk(`${base}/books/2`, "hono.localhost");
 await stop(picloud);
 rmSync(tmp, { recursive: true, force: true });

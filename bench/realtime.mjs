@@ -18,9 +18,10 @@ const SIZES = [100, 1000, 5000];
 const rssMiB = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync("/proc/self/status", "utf8"))[1]) / 1024;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-function clients(url, n) {
+function clients(url, n, host) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(here, "lib/sse-clients.mjs"), url, String(n)], {
+    const args = [path.join(here, "lib/sse-clients.mjs"), url, String(n), ...(host ? [host] : [])];
+    const child = spawn(process.execPath, args, {
       stdio: ["ignore", "pipe", "inherit"],
     });
     let out = "";
@@ -44,8 +45,8 @@ function clients(url, n) {
 }
 
 /** Publishes MESSAGES at ~200/s with `publish(msg)`, then collects the subscribers' latencies. */
-async function run(name, n, url, publish, memBefore) {
-  const c = await clients(url, n);
+async function run(name, n, url, publish, memBefore, host) {
+  const c = await clients(url, n, host);
   await sleep(300);
   const memPer = ((rssMiB() - memBefore) * 1024) / n;
   const t0 = performance.now();
@@ -104,6 +105,7 @@ for (const n of SIZES) {
       `http://127.0.0.1:${server.address().port}/realtime/topics/bench`,
       picloudPublish,
       rssMiB(),
+      "default.localhost", // apps answer on their own hosts, never on the admin host 127.0.0.1
     ),
   );
   await sleep(500);

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { ADMIN, type DaemonProcess, startDaemonProcess } from "../src/testing/daemon.js";
+import { ADMIN, type DaemonProcess, loopbackFetch, startDaemonProcess } from "../src/testing/daemon.js";
 import { createPostgresDatabase, testDbKinds } from "../src/testing/database.js";
 
 const BURST = 1000;
@@ -81,7 +81,7 @@ describe.each(testDbKinds())("kill -9 in the middle of a burst [%s]", (kind) => 
           const k = `k${String(next++).padStart(4, "0")}`;
           for (let attempt = 0; attempt < 20 && !killed; attempt++) {
             try {
-              const res = await fetch(`${target.url}/write?k=${k}`, { method: "POST" });
+              const res = await loopbackFetch(`${target.appUrl()}/write?k=${k}`, { method: "POST" });
               if (res.status === 200) acknowledged.push(k);
               if (res.status !== 503) break; // busy: a well-behaved client retries
               await new Promise((r) => setTimeout(r, 20));
@@ -105,7 +105,9 @@ describe.each(testDbKinds())("kill -9 in the middle of a burst [%s]", (kind) => 
       await expect
         .poll(
           async () => {
-            const done = new Set((await (await fetch(`${restarted.url}/done`)).json()) as string[]);
+            const done = new Set(
+              (await (await loopbackFetch(`${restarted.appUrl()}/done`)).json()) as string[],
+            );
             return acknowledged.filter((k) => !done.has(k)).length;
           },
           { timeout: 60_000, interval: 500 },

@@ -8,7 +8,14 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { ADMIN, loginAsAdmin, REPO_ROOT, runCli, startDaemonProcess } from "../src/testing/daemon.js";
+import {
+  ADMIN,
+  loginAsAdmin,
+  loopbackFetch,
+  REPO_ROOT,
+  runCli,
+  startDaemonProcess,
+} from "../src/testing/daemon.js";
 import { createPostgresDatabase, testDbKinds } from "../src/testing/database.js";
 
 const temps: string[] = [];
@@ -75,7 +82,7 @@ describe.each(testDbKinds())("deploy on start [%s]", (kind) => {
           "+ script site (handler, version 1)",
           "+ route GET / (site)",
         ]);
-        const res = await fetch(`${daemon.url}/`);
+        const res = await loopbackFetch(`${daemon.appUrl()}/`);
         expect([res.status, await res.text()]).toEqual([200, "deployed by the first start"]);
 
         // What was deployed is visible to the CLI like anything deployed with picloud deploy.
@@ -101,7 +108,7 @@ describe.each(testDbKinds())("deploy on start [%s]", (kind) => {
       daemon = await startDaemonProcess({ ...env, PICLOUD_LOG_LEVEL: "debug" }, { dataDir, cwd: dir });
       try {
         await daemon.waitForLog(/deploy on start skipped: the instance already has scripts/);
-        const res = await fetch(`${daemon.url}/`);
+        const res = await loopbackFetch(`${daemon.appUrl()}/`);
         expect(await res.text()).toBe("deployed by the first start");
         expect(daemon.logs.some((l) => l.includes('"deployed '))).toBe(false);
       } finally {
@@ -130,7 +137,7 @@ describe("deploy on start, edge cases", () => {
         `picloud.toml not deployed: ${path.join(dir, "picloud.toml")}: line 7: scripts[0].routes[0]: route "GIT /": unknown method "GIT" (use GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS, or none for any method)`,
       );
       expect((await fetch(`${daemon.url}/healthz`)).status).toBe(200);
-      const res = await fetch(`${daemon.url}/`);
+      const res = await loopbackFetch(`${daemon.appUrl()}/`);
       expect([res.status, await res.json()]).toEqual([404, { error: "no route for GET /" }]);
     } finally {
       expect(await daemon.stop()).toBe(0);
@@ -155,7 +162,7 @@ describe("deploy on start, edge cases", () => {
     const daemon = await startDaemonProcess(ADMIN, { cwd: REPO_ROOT, dataDir: tempDir("picloud-demo-") });
     try {
       await daemon.waitForLog(/"deployed .*picloud.toml to app default"/);
-      const home = await fetch(`${daemon.url}/`);
+      const home = await loopbackFetch(`${daemon.appUrl()}/`);
       expect(home.status).toBe(200);
       expect(home.headers.get("content-type")).toBe("text/html; charset=utf-8");
       const page = await home.text();
@@ -163,11 +170,11 @@ describe("deploy on start, edge cases", () => {
       for (const endpoint of ["/api/hello?name=Ada", "/api/echo", "/api/time"])
         expect(page).toContain(endpoint);
 
-      expect(await (await fetch(`${daemon.url}/api/hello?name=Ada`)).json()).toEqual({
+      expect(await (await loopbackFetch(`${daemon.appUrl()}/api/hello?name=Ada`)).json()).toEqual({
         message: "Hello, Ada!",
         name: "Ada",
       });
-      const echo = await fetch(`${daemon.url}/api/echo`, {
+      const echo = await loopbackFetch(`${daemon.appUrl()}/api/echo`, {
         method: "POST",
         headers: { "content-type": "application/json" },
         body: JSON.stringify({ hello: "pi" }),
@@ -177,9 +184,12 @@ describe("deploy on start, edge cases", () => {
         contentType: "application/json",
         characters: 14,
       });
-      const bad = await fetch(`${daemon.url}/api/echo`, { method: "POST", body: "nope" });
+      const bad = await loopbackFetch(`${daemon.appUrl()}/api/echo`, { method: "POST", body: "nope" });
       expect(bad.status).toBe(400);
-      const time = (await (await fetch(`${daemon.url}/api/time`)).json()) as { iso: string; epochMs: number };
+      const time = (await (await loopbackFetch(`${daemon.appUrl()}/api/time`)).json()) as {
+        iso: string;
+        epochMs: number;
+      };
       expect(new Date(time.iso).getTime()).toBe(time.epochMs);
       expect(Math.abs(time.epochMs - Date.now())).toBeLessThan(60_000);
     } finally {

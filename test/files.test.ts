@@ -13,6 +13,7 @@ import {
   ADMIN,
   type DaemonProcess,
   loginAsAdmin,
+  loopbackFetch,
   runCli,
   startDaemonProcess,
 } from "../src/testing/daemon.js";
@@ -106,7 +107,7 @@ describe.each(testDbKinds())("picloud files against a running daemon [%s]", (kin
       body: JSON.stringify({ scripts: [{ name: "reader", source, routes: [{ path: "/hello" }] }] }),
     });
     expect(deployed.status).toBe(200);
-    const served = await fetch(`${daemon.url}/hello`);
+    const served = await loopbackFetch(`${daemon.appUrl()}/hello`);
     expect([served.status, await served.text()]).toEqual([200, "hello from the CLI\n"]);
 
     // On disk: keys under files/<app id>/, never the paths.

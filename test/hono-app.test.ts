@@ -183,10 +183,13 @@ describe.each(testDbKinds())("the Hono example, deployed with picloud deploy [%s
     const teapot = await http(base, "GET", "/teapot");
     expect([teapot.status, teapot.text]).toEqual([418, "I'm a teapot"]);
 
-    // Other hosts are other apps: the default app has no routes.
-    const other = await http(base, "GET", "/books/2", { host: "127.0.0.1" });
+    // Other hosts are other apps: the default app has no routes, and the admin host serves no app.
+    const other = await http(base, "GET", "/books/2", { host: "default.localhost" });
     expect(other.status).toBe(404);
     expect(other.json).toEqual({ error: "no route for GET /books/2" });
+    const admin = await http(base, "GET", "/books/2", { host: "127.0.0.1" });
+    expect(admin.status).toBe(404);
+    expect((admin.json as { error: { message: string } }).error.message).toContain("admin host");
   });
 
   it("deploying again changes nothing, and a dry run says so too", async () => {

@@ -7,7 +7,7 @@
  */
 import postgres from "postgres";
 import { afterAll, describe, expect, it } from "vitest";
-import { ADMIN, type DaemonProcess, startDaemonProcess } from "../src/testing/daemon.js";
+import { ADMIN, type DaemonProcess, loopbackFetch, startDaemonProcess } from "../src/testing/daemon.js";
 import { createPostgresDatabase, testDbKinds } from "../src/testing/database.js";
 import { collectSse } from "../src/testing/sse-client.js";
 
@@ -53,7 +53,7 @@ postgresOnly("two daemons on one PostgreSQL", () => {
       });
 
     // B has served (and cached) the app's empty route table before A deploys.
-    expect((await fetch(`${b!.url}/write?k=x`, { method: "POST" })).status).toBe(404);
+    expect((await loopbackFetch(`${b!.appUrl()}/write?k=x`, { method: "POST" })).status).toBe(404);
     const deployed = await admin(a!, "POST", "/apps/default/deploy", {
       scripts: [
         {
@@ -90,7 +90,7 @@ postgresOnly("two daemons on one PostgreSQL", () => {
     ).toBe(201);
     // The change feed reached B: its cached routes were dropped.
     await expect
-      .poll(async () => (await fetch(`${b!.url}/write?k=first`, { method: "POST" })).status, {
+      .poll(async () => (await loopbackFetch(`${b!.appUrl()}/write?k=first`, { method: "POST" })).status, {
         timeout: 10_000,
       })
       .toBe(200);
@@ -102,7 +102,9 @@ postgresOnly("two daemons on one PostgreSQL", () => {
       while (next < keys.length) {
         const i = next++;
         for (;;) {
-          const res = await fetch(`${(i % 2 ? a : b)!.url}/write?k=${keys[i]}`, { method: "POST" });
+          const res = await loopbackFetch(`${(i % 2 ? a : b)!.appUrl()}/write?k=${keys[i]}`, {
+            method: "POST",
+          });
           if (res.status !== 503) {
             expect(res.status).toBe(200);
             break;
@@ -113,7 +115,7 @@ postgresOnly("two daemons on one PostgreSQL", () => {
     };
     await Promise.all(Array.from({ length: 8 }, client));
     await expect
-      .poll(async () => ((await (await fetch(`${a!.url}/done`)).json()) as string[]).length, {
+      .poll(async () => ((await (await loopbackFetch(`${a!.appUrl()}/done`)).json()) as string[]).length, {
         timeout: 30_000,
       })
       .toBe(201);
@@ -132,7 +134,10 @@ postgresOnly("two daemons on one PostgreSQL", () => {
       await sql`select pg_notify('picloud_outbox', '')`;
       await expect
         .poll(
-          async () => ((await (await fetch(`${b!.url}/done`)).json()) as string[]).includes("from-outside"),
+          async () =>
+            ((await (await loopbackFetch(`${b!.appUrl()}/done`)).json()) as string[]).includes(
+              "from-outside",
+            ),
           { timeout: 15_000 },
         )
         .toBe(true);
@@ -141,13 +146,16 @@ postgresOnly("two daemons on one PostgreSQL", () => {
     }
 
     // Realtime across processes: subscribed on B, published through A (small message inline, big one by id).
-    const stream = await fetch(`${b!.url}/realtime/topics/news`);
+    const stream = await loopbackFetch(`${b!.appUrl()}/realtime/topics/news`);
     expect(stream.status).toBe(200);
     const sse = collectSse(stream);
     await sse.waitFor((_, raw) => raw.includes(": connected"));
     const big = "x".repeat(20_000);
     for (const message of [{ n: 1 }, { big }]) {
-      const res = await fetch(`${a!.url}/publish`, { method: "POST", body: JSON.stringify(message) });
+      const res = await loopbackFetch(`${a!.appUrl()}/publish`, {
+        method: "POST",
+        body: JSON.stringify(message),
+      });
       expect(res.status).toBe(200);
     }
     await sse.waitFor((events) => events.length === 2, 15_000);
@@ -162,7 +170,9 @@ postgresOnly("two daemons on one PostgreSQL", () => {
     await tail.waitFor((events) => events.some((e) => e.event === "ready"));
     const seenOnTail = () => tail.events.some((e) => e.event === "execution");
     for (let i = 0; i < 50 && !seenOnTail(); i++) {
-      expect((await fetch(`${b!.url}/publish`, { method: "POST", body: '{"n":2}' })).status).toBe(200);
+      expect(
+        (await loopbackFetch(`${b!.appUrl()}/publish`, { method: "POST", body: '{"n":2}' })).status,
+      ).toBe(200);
       await new Promise((r) => setTimeout(r, 100));
     }
     await tail.waitFor(seenOnTail, 5_000);

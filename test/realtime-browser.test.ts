@@ -5,23 +5,12 @@
  * Last-Event-ID without losing or repeating a message.
  */
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { type Browser, chromium } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, describe, expect, it } from "vitest";
-import { type DaemonProcess, REPO_ROOT, startDaemonProcess } from "../src/testing/daemon.js";
-
-const CHROMIUM = "/usr/bin/chromium";
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
+import { freePort, launchChromium } from "../src/testing/browser.js";
+import { type DaemonProcess, loopbackFetch, REPO_ROOT, startDaemonProcess } from "../src/testing/daemon.js";
 
 describe("realtime in a browser", () => {
   let browser: Browser | undefined;
@@ -42,9 +31,10 @@ describe("realtime in a browser", () => {
       PICLOUD_ADMIN_PASSWORD: "owner password 123",
     };
     daemon = await startDaemonProcess(env, { dataDir });
-    const base = `http://127.0.0.1:${port}`;
+    // The demo is the default app: it answers on default.localhost, which Chromium sends to loopback.
+    const base = daemon.appUrl();
     const publish = async (text: string) => {
-      const res = await fetch(`${base}/api/publish`, {
+      const res = await loopbackFetch(`${base}/api/publish`, {
         method: "POST",
         headers: { "content-type": "application/json" },
         body: JSON.stringify({ text }),
@@ -52,18 +42,7 @@ describe("realtime in a browser", () => {
       expect(res.status).toBe(200);
     };
 
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
+    browser = await launchChromium();
     const page = await browser.newPage();
     await page.goto(`${base}/live`);
     await expect.poll(() => page.textContent("#status"), { timeout: 10_000 }).toBe("connected");

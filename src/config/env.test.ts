@@ -15,6 +15,7 @@ describe("daemon configuration", () => {
       bootstrapAdmin: null,
       publicUrl: "http://localhost:8787",
       baseDomain: "localhost",
+      adminHostApp: null,
       logLevel: "info",
       trustProxy: false,
     });
@@ -36,6 +37,7 @@ describe("daemon configuration", () => {
       PICLOUD_ADMIN_PASSWORD: "a long password",
       PICLOUD_PUBLIC_URL: "https://pi.example.com/",
       PICLOUD_BASE_DOMAIN: "Apps.Example.com",
+      PICLOUD_ADMIN_HOST_APP: "default",
       PICLOUD_LOG_LEVEL: "debug",
       PICLOUD_TRUST_PROXY: "true",
       PICLOUD_SESSION_TTL_HOURS: "24",
@@ -48,6 +50,7 @@ describe("daemon configuration", () => {
       bootstrapAdmin: { email: "me@example.com", password: "a long password" },
       publicUrl: "https://pi.example.com",
       baseDomain: "apps.example.com",
+      adminHostApp: "default",
       logLevel: "debug",
       trustProxy: true,
       sessionTtlMs: 24 * 3_600_000,
@@ -63,6 +66,7 @@ describe("daemon configuration", () => {
     [{ PICLOUD_TRUST_PROXY: "maybe" }, 'PICLOUD_TRUST_PROXY="maybe": must be true or false'],
     [{ PICLOUD_PUBLIC_URL: "pi.local" }, 'PICLOUD_PUBLIC_URL="pi.local": must be an absolute URL'],
     [{ PICLOUD_BASE_DOMAIN: "http://x" }, 'PICLOUD_BASE_DOMAIN="http://x": must be a hostname'],
+    [{ PICLOUD_ADMIN_HOST_APP: "My App" }, 'PICLOUD_ADMIN_HOST_APP="My App": must be an app slug'],
     [
       { PICLOUD_ADMIN_EMAIL: "me@example.com" },
       "PICLOUD_ADMIN_EMAIL and PICLOUD_ADMIN_PASSWORD must be set together",

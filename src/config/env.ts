@@ -18,6 +18,8 @@ export const ENV_VARS = {
   PICLOUD_PUBLIC_URL:
     "The URL users reach this instance at (setup link, cookies). Default http://localhost:<port>.",
   PICLOUD_BASE_DOMAIN: "Apps answer on <slug>.<base domain>. Default localhost.",
+  PICLOUD_ADMIN_HOST_APP:
+    "Slug of an app also served on the admin host (its scripts then share the admin origin: see docs/security.md). Default: none.",
   PICLOUD_LOG_LEVEL: "trace|debug|info|warn|error|fatal|silent. Default info.",
   PICLOUD_TRUST_PROXY: "true to trust X-Forwarded-Proto/For from a reverse proxy. Default false.",
   PICLOUD_SESSION_TTL_HOURS: "Admin session lifetime in hours. Default 168 (7 days).",
@@ -68,6 +70,8 @@ export interface DaemonConfig {
   bootstrapAdmin: { email: string; password: string } | null;
   publicUrl: string;
   baseDomain: string;
+  /** Slug of the app served on the admin host too (an explicit, warned-about choice), or null. */
+  adminHostApp: string | null;
   logLevel: "trace" | "debug" | "info" | "warn" | "error" | "fatal" | "silent";
   trustProxy: boolean;
   sessionTtlMs: number;
@@ -170,6 +174,11 @@ const hostname = v.pipe(
   v.string(),
   v.toLowerCase(),
   v.regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/, "must be a hostname such as localhost or example.com"),
+);
+
+const appSlug = v.pipe(
+  v.string(),
+  v.regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, "must be an app slug such as default or blog"),
 );
 
 /** Reads one variable through a schema, collecting a readable problem instead of throwing. */
@@ -279,6 +288,7 @@ export function loadDaemonConfig(env: Env = process.env, cwd = process.cwd()): D
     bootstrapAdmin: email && password ? { email, password } : null,
     publicUrl,
     baseDomain: field(env, "PICLOUD_BASE_DOMAIN", hostname, "localhost", problems),
+    adminHostApp: field(env, "PICLOUD_ADMIN_HOST_APP", appSlug, null, problems),
     logLevel: field(env, "PICLOUD_LOG_LEVEL", logLevel, "info", problems),
     trustProxy: field(env, "PICLOUD_TRUST_PROXY", bool, false, problems),
     sessionTtlMs: field(env, "PICLOUD_SESSION_TTL_HOURS", intIn(1, 24 * 365), 168, problems) * 3_600_000,

@@ -1,8 +1,19 @@
 /**
  * Finds the app a request is for from its Host header (SPEC §4): an app
  * domain (exact, then the longest matching wildcard), then `<slug>.<base
- * domain>`, else the default app.
+ * domain>`, else the default app. The admin hosts serve no app, unless the
+ * operator named one for them (PICLOUD_ADMIN_HOST_APP).
  */
+import { hostnameClaimRefusal } from "../apps/hostname-claims.js";
+import type { AdminOrigin } from "../config/admin-origin.js";
+
+/** What decides host → app besides the apps and domains themselves. */
+export interface HostPolicy {
+  baseDomain: string;
+  admin: AdminOrigin;
+  /** Slug of the app served on the admin hosts too, or null (the default: none). */
+  adminHostApp: string | null;
+}
 
 export interface HostTable {
   exact: Map<string, string>;
@@ -11,6 +22,8 @@ export interface HostTable {
   slugs: Map<string, string>;
   defaultAppId: string | null;
   baseDomain: string;
+  admin: AdminOrigin;
+  adminHostAppId: string | null;
 }
 
 /** The host part of a Host header value, lower-cased, without port or trailing dot. */
@@ -27,19 +40,33 @@ export function buildHostTable(
   domains: { appId: string; hostname: string }[],
   apps: { id: string; slug: string }[],
   defaultAppId: string | null,
-  baseDomain: string,
+  policy: HostPolicy,
 ): HostTable {
+  const slugOf = new Map(apps.map((a) => [a.id, a.slug]));
   const exact = new Map<string, string>();
   const wildcards: [string, string][] = [];
   for (const d of domains) {
+    // A row that breaks today's claim rules (stored before they existed, or an app renamed since) answers nothing.
+    const slug = slugOf.get(d.appId);
+    if (slug === undefined || hostnameClaimRefusal(d.hostname, slug, policy, true)) continue;
     if (d.hostname.startsWith("*.")) wildcards.push([d.hostname.slice(1), d.appId]);
     else exact.set(d.hostname, d.appId);
   }
   wildcards.sort((a, b) => b[0].length - a[0].length);
-  return { exact, wildcards, slugs: new Map(apps.map((a) => [a.slug, a.id])), defaultAppId, baseDomain };
+  const slugs = new Map(apps.map((a) => [a.slug, a.id]));
+  return {
+    exact,
+    wildcards,
+    slugs,
+    defaultAppId,
+    baseDomain: policy.baseDomain,
+    admin: policy.admin,
+    adminHostAppId: policy.adminHostApp === null ? null : (slugs.get(policy.adminHostApp) ?? null),
+  };
 }
 
 export function resolveApp(table: HostTable, hostname: string): string | null {
+  if (table.admin.isAdminHost(hostname)) return table.adminHostAppId;
   const exact = table.exact.get(hostname);
   if (exact) return exact;
   for (const [suffix, appId] of table.wildcards) {

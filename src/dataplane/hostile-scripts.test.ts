@@ -127,7 +127,7 @@ describe.each(testDbKinds())("hostile scripts over HTTP [%s]", (kind) => {
     expect(deployed.status, JSON.stringify(deployed.body)).toBe(200);
 
     for (const [i, c] of CASES.entries()) {
-      const res = await h.http.request(`http://localhost/bad/${i}`);
+      const res = await h.http.request(`http://default.localhost/bad/${i}`);
       expect(res.status, c.name).toBe(c.status);
       if (c.status !== 200) {
         const body = (await res.json()) as { error: string; executionId: string };
@@ -136,7 +136,7 @@ describe.each(testDbKinds())("hostile scripts over HTTP [%s]", (kind) => {
       } else {
         expect(await res.text(), c.name).toBe("undefined");
       }
-      const after = await h.http.request("http://localhost/healthy");
+      const after = await h.http.request("http://default.localhost/healthy");
       expect(after.status, `after ${c.name}`).toBe(200);
       expect(await after.text()).toBe("fine");
     }
@@ -153,7 +153,7 @@ describe.each(testDbKinds())("hostile scripts over HTTP [%s]", (kind) => {
         },
       ],
     });
-    const res = await h.http.request("http://localhost/t");
+    const res = await h.http.request("http://default.localhost/t");
     const { executionId } = (await res.json()) as { executionId: string };
     await h.services.recorder.flush();
     const got = await owner.get(`/apps/default/executions/${executionId}`);

@@ -27,7 +27,7 @@ describe.each(testDbKinds())("data plane [%s]", (kind) => {
   it("routes a request by host and path to a script and returns its response", async () => {
     const owner = await h.user("owner");
     await deployHello(owner);
-    const res = await h.http.request("http://localhost/hello/world?x=1");
+    const res = await h.http.request("http://default.localhost/hello/world?x=1");
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({
       path: "/hello/world",
@@ -39,7 +39,7 @@ describe.each(testDbKinds())("data plane [%s]", (kind) => {
   });
 
   it("answers 404 JSON when no route matches", async () => {
-    const res = await h.http.request("http://localhost/nothing");
+    const res = await h.http.request("http://default.localhost/nothing");
     expect(res.status).toBe(404);
     expect(await res.json()).toEqual({ error: "no route for GET /nothing" });
   });

@@ -20,7 +20,7 @@ describe.each(testDbKinds())("requests and responses through the data plane [%s]
       scripts: [{ name: "echo", source: ECHO, routes: [{ path: "/echo" }] }],
     });
     const bytes = new Uint8Array(256 * 4).map((_, i) => i % 256);
-    const res = await h.http.request("http://localhost/echo", { method: "POST", body: bytes });
+    const res = await h.http.request("http://default.localhost/echo", { method: "POST", body: bytes });
     expect(res.status).toBe(201);
     expect(new Uint8Array(await res.arrayBuffer())).toEqual(bytes);
   });
@@ -30,7 +30,7 @@ describe.each(testDbKinds())("requests and responses through the data plane [%s]
     await owner.post("/apps/default/deploy", {
       scripts: [{ name: "echo", source: ECHO, routes: [{ path: "/echo" }] }],
     });
-    const res = await h.http.request("http://localhost/echo", {
+    const res = await h.http.request("http://default.localhost/echo", {
       method: "POST",
       body: "x",
       headers: { cookie: "picloud_session=secret-session; theme=dark" },
@@ -44,7 +44,7 @@ describe.each(testDbKinds())("requests and responses through the data plane [%s]
     await owner.post("/apps/default/deploy", {
       scripts: [{ name: "echo", source: ECHO, routes: [{ path: "/echo" }] }],
     });
-    const res = await h.http.request("http://localhost/echo", {
+    const res = await h.http.request("http://default.localhost/echo", {
       method: "POST",
       body: new Uint8Array(1024 * 1024 + 1),
     });
@@ -65,7 +65,7 @@ describe.each(testDbKinds())("requests and responses through the data plane [%s]
     await deploy("a", "none");
     const texts = async (n: number) => {
       const out: string[] = [];
-      for (let i = 0; i < n; i++) out.push(await (await h.http.request("http://localhost/c")).text());
+      for (let i = 0; i < n; i++) out.push(await (await h.http.request("http://default.localhost/c")).text());
       return out;
     };
     expect(await texts(3)).toEqual(["a:1", "a:1", "a:1"]);
@@ -86,12 +86,12 @@ describe.each(testDbKinds())("the concurrency gate [%s]", (kind) => {
     await owner.post("/apps/default/deploy", {
       scripts: [{ name: "slow", source: slow, routes: [{ path: "/slow" }] }],
     });
-    const first = h.http.request("http://localhost/slow");
+    const first = h.http.request("http://default.localhost/slow");
     await new Promise((r) => setTimeout(r, 100));
-    const second = await h.http.request("http://localhost/slow");
+    const second = await h.http.request("http://default.localhost/slow");
     expect(second.status).toBe(503);
     expect(second.headers.get("retry-after")).toBe("1");
     expect((await first).status).toBe(200);
-    expect((await h.http.request("http://localhost/slow")).status).toBe(200);
+    expect((await h.http.request("http://default.localhost/slow")).status).toBe(200);
   });
 });

@@ -10,7 +10,7 @@ import { appDomains, apps } from "../apps/schema.js";
 import type { ChangeFeed } from "../db/change-feed.js";
 import type { Db } from "../db/client.js";
 import { routes, scripts, scriptVersions } from "../scripts/schema.js";
-import { buildHostTable, type HostTable } from "./host-resolver.js";
+import { buildHostTable, type HostPolicy, type HostTable } from "./host-resolver.js";
 import { RouteTable } from "./route-table.js";
 
 export class RoutingCache {
@@ -19,7 +19,7 @@ export class RoutingCache {
 
   constructor(
     private readonly db: Db,
-    private readonly baseDomain: string,
+    private readonly policy: HostPolicy,
     changes: ChangeFeed,
   ) {
     changes.subscribe((c) => {
@@ -61,7 +61,7 @@ export class RoutingCache {
       this.db.select({ appId: appDomains.appId, hostname: appDomains.hostname }).from(appDomains),
     ]);
     const defaultApp = appRows.find((a) => a.slug === DEFAULT_APP_SLUG);
-    return buildHostTable(domainRows, appRows, defaultApp?.id ?? null, this.baseDomain);
+    return buildHostTable(domainRows, appRows, defaultApp?.id ?? null, this.policy);
   }
 
   private async loadRoutes(appId: string): Promise<RouteTable> {

@@ -32,13 +32,18 @@ describe.each(testDbKinds())("routing requests to apps and routes [%s]", (kind) 
       { name: "api-host", routes: [{ path: "/users/:id", host: "api.example.com" }] },
       { name: "post-user", routes: [{ path: "/users/:id", methods: ["POST"] }] },
     ]);
-    expect((await get("http://localhost/users/me")).body.script).toBe("me");
-    expect((await get("http://localhost/users/42")).body).toEqual({ script: "user", params: { id: "42" } });
-    expect((await get("http://localhost/users/42/posts")).body.script).toBe("users-any");
-    expect((await get("http://localhost/other")).body.script).toBe("catch-all");
+    expect((await get("http://default.localhost/users/me")).body.script).toBe("me");
+    expect((await get("http://default.localhost/users/42")).body).toEqual({
+      script: "user",
+      params: { id: "42" },
+    });
+    expect((await get("http://default.localhost/users/42/posts")).body.script).toBe("users-any");
+    expect((await get("http://default.localhost/other")).body.script).toBe("catch-all");
     expect((await get("http://api.example.com/users/42")).body.script).toBe("api-host");
-    expect((await get("http://localhost/users/42", { method: "POST" })).body.script).toBe("post-user");
-    expect((await get("http://localhost/users/a%20b")).body.params).toEqual({ id: "a b" });
+    expect((await get("http://default.localhost/users/42", { method: "POST" })).body.script).toBe(
+      "post-user",
+    );
+    expect((await get("http://default.localhost/users/a%20b")).body.params).toEqual({ id: "a b" });
   });
 
   it("finds the app by domain, wildcard domain, <slug>.localhost, else the default app", async () => {
@@ -71,10 +76,10 @@ describe.each(testDbKinds())("routing requests to apps and routes [%s]", (kind) 
   it("sees route changes at once", async () => {
     const owner = await h.user("owner");
     await deploy(owner, "default", [{ name: "a", routes: [{ path: "/a" }] }]);
-    expect((await get("http://localhost/a")).status).toBe(200);
+    expect((await get("http://default.localhost/a")).status).toBe(200);
     await deploy(owner, "default", [{ name: "a", routes: [{ path: "/b" }] }]);
-    expect((await get("http://localhost/a")).status).toBe(404);
-    expect((await get("http://localhost/b")).status).toBe(200);
+    expect((await get("http://default.localhost/a")).status).toBe(404);
+    expect((await get("http://default.localhost/b")).status).toBe(200);
     await owner.post("/apps", { name: "Late" });
     await deploy(owner, "late", [{ name: "late", routes: [{ path: "/l" }] }]);
     expect((await get("http://late.localhost/l")).body.script).toBe("late");
@@ -83,7 +88,7 @@ describe.each(testDbKinds())("routing requests to apps and routes [%s]", (kind) 
   it("serves HEAD from GET routes without a body", async () => {
     const owner = await h.user("owner");
     await deploy(owner, "default", [{ name: "g", routes: [{ path: "/g", methods: ["GET"] }] }]);
-    const res = await h.http.request("http://localhost/g", { method: "HEAD" });
+    const res = await h.http.request("http://default.localhost/g", { method: "HEAD" });
     expect(res.status).toBe(200);
     expect(await res.text()).toBe("");
   });

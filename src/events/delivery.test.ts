@@ -41,7 +41,8 @@ describe.each(testDbKinds())("event delivery [%s]", (kind) => {
       expect(r.status, JSON.stringify(r.body)).toBe(201);
     }
   }
-  const write = (q: string, method = "POST") => h.http.request(`http://localhost/write?${q}`, { method });
+  const write = (q: string, method = "POST") =>
+    h.http.request(`http://default.localhost/write?${q}`, { method });
   const seen = async (owner: TestClient) => {
     const out = await h.runScript(
       owner,
@@ -223,7 +224,7 @@ describe.each(testDbKinds())("event delivery [%s]", (kind) => {
         },
       ],
     });
-    const res = await h.http.request("http://localhost/jobs/j1", { method: "POST", body: "payload" });
+    const res = await h.http.request("http://default.localhost/jobs/j1", { method: "POST", body: "payload" });
     expect(res.status).toBe(202);
     const accepted = (await res.json()) as { executionId: string; acceptedAt: string };
     expect(accepted.executionId).toMatch(/^[0-9a-f-]{36}$/);

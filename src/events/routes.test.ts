@@ -88,7 +88,7 @@ describe.each(testDbKinds())("triggers API and env.deadLetters [%s]", (kind) => 
         },
       ],
     });
-    const anonymous = await (await h.http.request("http://localhost/anon")).text();
+    const anonymous = await (await h.http.request("http://default.localhost/anon")).text();
     expect(anonymous).toBe(
       "TypeError: env.deadLetters needs an admin principal: use it from a trigger registered by an admin",
     );

@@ -32,9 +32,12 @@ describe.each(testDbKinds())("realtime topics over SSE [%s]", (kind) => {
     expect(res.status, JSON.stringify(res.body)).toBe(200);
   }
   const publish = (topic: string, message: unknown) =>
-    h.http.request("http://localhost/publish", { method: "POST", body: JSON.stringify({ topic, message }) });
+    h.http.request("http://default.localhost/publish", {
+      method: "POST",
+      body: JSON.stringify({ topic, message }),
+    });
   const subscribe = (topic: string, headers: Record<string, string> = {}, query = "") =>
-    h.http.request(`http://localhost/realtime/topics/${topic}${query}`, { headers });
+    h.http.request(`http://default.localhost/realtime/topics/${topic}${query}`, { headers });
 
   it("streams messages with id, event and data, and heartbeats", async () => {
     const owner = await h.user("owner");
@@ -66,13 +69,13 @@ describe.each(testDbKinds())("realtime topics over SSE [%s]", (kind) => {
     expect((await subscribe("private/room")).status).toBe(401);
     expect((await subscribe("private/room", { authorization: "Bearer garbage" })).status).toBe(401);
     const newsToken = await (
-      await h.http.request(`http://localhost/token?topics=${encodeURIComponent('["news"]')}`)
+      await h.http.request(`http://default.localhost/token?topics=${encodeURIComponent('["news"]')}`)
     ).text();
     const forOtherTopic = await subscribe("private/room", { authorization: `Bearer ${newsToken}` });
     expect(forOtherTopic.status).toBe(401);
     expect(await forOtherTopic.json()).toEqual({ error: "unauthorized" });
     const token = await (
-      await h.http.request(`http://localhost/token?topics=${encodeURIComponent('["private/room"]')}`)
+      await h.http.request(`http://default.localhost/token?topics=${encodeURIComponent('["private/room"]')}`)
     ).text();
     const byHeader = await subscribe("private/room", { authorization: `Bearer ${token}` });
     expect(byHeader.status).toBe(200);
@@ -96,7 +99,9 @@ describe.each(testDbKinds())("realtime topics over SSE [%s]", (kind) => {
     const owner = await h.user("owner");
     await setup(owner);
     const token = await (
-      await h.http.request(`http://localhost/token?topics=${encodeURIComponent('["private/room"]')}&ttl=1`)
+      await h.http.request(
+        `http://default.localhost/token?topics=${encodeURIComponent('["private/room"]')}&ttl=1`,
+      )
     ).text();
     const appId = (await h.services.apps.findByRef("default"))!.id;
     const claims = JSON.parse(Buffer.from(token.split(".")[0]!, "base64url").toString());

@@ -87,7 +87,7 @@ describe.each(testDbKinds())("deploy [%s]", (kind) => {
       ],
     });
     expect(moved.status).toBe(200);
-    expect(await (await h.http.request("http://localhost/x")).text()).toBe("b");
+    expect(await (await h.http.request("http://default.localhost/x")).text()).toBe("b");
   });
 
   it("lands whole or not at all: a conflicting route rolls back the new version too", async () => {
@@ -102,7 +102,7 @@ describe.each(testDbKinds())("deploy [%s]", (kind) => {
     });
     expect(bad.status).toBe(409);
     expect(bad.body.error.message).toContain("/taken");
-    expect(await (await h.http.request("http://localhost/api")).text()).toBe("v1");
+    expect(await (await h.http.request("http://default.localhost/api")).text()).toBe("v1");
     expect((await owner.get("/apps/default/scripts/api/versions")).body.versions).toHaveLength(1);
   });
 
@@ -241,7 +241,7 @@ describe.each(testDbKinds())("invoke and executions [%s]", (kind) => {
       }
     };
     await until(/event: ready/);
-    await h.http.request("http://localhost/s", { method: "POST", body: "x" });
+    await h.http.request("http://default.localhost/s", { method: "POST", body: "x" });
     await until(/event: execution/);
     expect(text).toMatch(/event: log\ndata: \{[^\n]*"message":"method POST"/);
     expect(text).toMatch(/event: execution\ndata: \{[^\n]*"status":"ok"/);

@@ -21,7 +21,7 @@ describe.each(testDbKinds())("script modules [%s]", (kind) => {
       ],
     });
     expect(res.status, JSON.stringify(res.body)).toBe(200);
-    expect(await (await h.http.request("http://localhost/slug?t=%20Hello%20World%20")).text()).toBe(
+    expect(await (await h.http.request("http://default.localhost/slug?t=%20Hello%20World%20")).text()).toBe(
       "hello-world",
     );
     const versions = (await owner.get("/apps/default/scripts/api/versions")).body.versions;
@@ -43,13 +43,13 @@ describe.each(testDbKinds())("script modules [%s]", (kind) => {
     await owner.post(`/apps/default/scripts/${encodeURIComponent("lib/text")}/versions`, {
       source: text("!"),
     });
-    expect(await (await h.http.request("http://localhost/slug?t=A")).text()).toBe("a");
+    expect(await (await h.http.request("http://default.localhost/slug?t=A")).text()).toBe("a");
     // Deploying the app again relinks the handler: a new version with the same code.
     const again = await deployAll("!");
     expect(again.body.changes).toEqual([
       expect.objectContaining({ action: "update", kind: "script", name: "api", detail: "version 2" }),
     ]);
-    expect(await (await h.http.request("http://localhost/slug?t=A")).text()).toBe("a!");
+    expect(await (await h.http.request("http://default.localhost/slug?t=A")).text()).toBe("a!");
     expect((await deployAll("!")).body.changes).toEqual([]);
   });
 

@@ -24,7 +24,7 @@ describe.each(testDbKinds())("scripts and versions API [%s]", (kind) => {
     const v2 = await owner.post("/apps/default/scripts/api/versions", { source: src("v2") });
     expect(v2.status).toBe(201);
     expect(v2.body.version.version).toBe(2);
-    expect(await (await h.http.request("http://localhost/v")).text()).toBe("v2");
+    expect(await (await h.http.request("http://default.localhost/v")).text()).toBe("v2");
 
     const versions = await owner.get("/apps/default/scripts/api/versions");
     expect(
@@ -36,7 +36,7 @@ describe.each(testDbKinds())("scripts and versions API [%s]", (kind) => {
     expect((await owner.get("/apps/default/scripts/api/versions/1")).body.version.source).toBe(src("v1"));
     const rolled = await owner.post("/apps/default/scripts/api/rollback", { version: 1 });
     expect(rolled.body.script.currentVersion).toBe(1);
-    expect(await (await h.http.request("http://localhost/v")).text()).toBe("v1");
+    expect(await (await h.http.request("http://default.localhost/v")).text()).toBe("v1");
     expect((await owner.post("/apps/default/scripts/api/rollback", { version: 9 })).status).toBe(404);
   });
 
@@ -58,7 +58,7 @@ describe.each(testDbKinds())("scripts and versions API [%s]", (kind) => {
     ).toEqual(["api"]);
     expect((await owner.delete("/apps/default/scripts/api")).status).toBe(204);
     expect((await owner.get("/apps/default/routes")).body.routes).toEqual([]);
-    expect((await h.http.request("http://localhost/api/x")).status).toBe(404);
+    expect((await h.http.request("http://default.localhost/api/x")).status).toBe(404);
   });
 
   it("accepts module names with slashes and refuses routes to modules", async () => {
@@ -163,7 +163,7 @@ describe.each(testDbKinds())("routes API [%s]", (kind) => {
     const { route } = (await owner.post("/apps/default/routes", { script: "a", path: "/one" })).body;
     const moved = await owner.patch(`/apps/default/routes/${route.id}`, { path: "/two", methods: ["POST"] });
     expect(moved.body.route).toMatchObject({ path: "/two", methods: ["POST"] });
-    expect((await h.http.request("http://localhost/two", { method: "POST" })).status).toBe(200);
+    expect((await h.http.request("http://default.localhost/two", { method: "POST" })).status).toBe(200);
     await owner.post("/apps", { name: "Other" });
     expect((await owner.delete(`/apps/other/routes/${route.id}`)).status).toBe(404);
     expect((await owner.delete(`/apps/default/routes/${route.id}`)).status).toBe(204);

@@ -114,8 +114,8 @@ describe.each(testDbKinds())("metrics [%s]", (kind) => {
         },
       ],
     });
-    await h.http.request("http://localhost/m");
-    await h.http.request("http://localhost/missing");
+    await h.http.request("http://default.localhost/m");
+    await h.http.request("http://default.localhost/missing");
     const res = await h.http.request("/metrics");
     expect(res.headers.get("content-type")).toContain("text/plain");
     const text = await res.text();

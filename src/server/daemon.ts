@@ -57,6 +57,7 @@ export async function startDaemon(
       trustProxy: config.trustProxy,
       sessionTtlMs: config.sessionTtlMs,
       baseDomain: config.baseDomain,
+      adminHostApp: config.adminHostApp,
       runtime: config.runtime,
       events: config.events,
       dataDir: config.dataDir,
@@ -66,6 +67,11 @@ export async function startDaemon(
     log,
   );
   await services.apps.seedDefault();
+  if (config.adminHostApp)
+    log.warn(
+      { app: config.adminHostApp, adminHost: services.adminOrigin.hostname },
+      "PICLOUD_ADMIN_HOST_APP is set: this app's scripts are served on the admin host and share the admin session's origin; any editor of it can act as a visiting admin (docs/security.md)",
+    );
   const boot = await services.setup.bootstrap(config.bootstrapAdmin);
   if (boot.kind === "created-owner")
     log.info({ email: boot.email }, "owner account created from PICLOUD_ADMIN_EMAIL");
@@ -92,7 +98,16 @@ export async function startDaemon(
   background.start();
   await services.dispatcher.start();
   await services.cron.start();
-  log.info({ url, port, startupMs: Math.round(performance.now() - t0) }, "PiCloud is ready");
+  log.info(
+    {
+      url,
+      port,
+      admin: config.publicUrl,
+      apps: services.adminOrigin.appUrl("<slug>", config.baseDomain),
+      startupMs: Math.round(performance.now() - t0),
+    },
+    "PiCloud is ready",
+  );
 
   let stopping: Promise<void> | undefined;
   const stop = (reason = "stop") => {

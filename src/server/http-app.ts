@@ -1,6 +1,7 @@
 /**
  * Builds the one Hono app of the process: health, the admin API (one mount line
- * per area), the setup page, and the data plane for everything else.
+ * per area), the setup page, and the data plane for everything else — split by
+ * host into the admin origin and the apps' origins (origin-split.ts).
  */
 import { getConnInfo } from "@hono/node-server/conninfo";
 import { Hono } from "hono";
@@ -24,6 +25,7 @@ import { realtimeRoutes } from "../realtime/sse-endpoint.js";
 import { scriptRoutes } from "../scripts/routes.js";
 import { errorBody, handleError } from "./errors.js";
 import { healthRoutes } from "./health.js";
+import { originSplit } from "./origin-split.js";
 import type { Services } from "./services.js";
 import { setupPage } from "./setup-page.js";
 
@@ -114,6 +116,19 @@ export function createHttpApp(services: Services): Hono<AdminEnv> {
     await next();
   });
   app.use(services.metrics.middleware());
+  const dataPlane = dataPlaneHandler({
+    ...services,
+    config: options.runtime,
+    trustProxy: options.trustProxy,
+  });
+  app.use(
+    originSplit({
+      admin: services.adminOrigin,
+      baseDomain: options.baseDomain,
+      appOnAdminHost: (options.adminHostApp ?? null) !== null,
+      dataPlane,
+    }),
+  );
   app.onError(handleError);
   app.get("/metrics", async (c) => {
     c.header("content-type", services.metrics.registry.contentType);
@@ -128,6 +143,6 @@ export function createHttpApp(services: Services): Hono<AdminEnv> {
   );
   // The dashboard's prefix is reserved: nothing under /admin reaches scripts.
   app.all("/admin/*", (c) => c.json(errorBody("not_found", `no dashboard page ${c.req.path}`), 404));
-  app.all("*", dataPlaneHandler({ ...services, config: options.runtime, trustProxy: options.trustProxy }));
+  app.all("*", dataPlane);
   return app;
 }

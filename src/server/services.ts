@@ -26,6 +26,7 @@ import { kvBinding } from "../bindings/kv/bridge.js";
 import { KvService } from "../bindings/kv/service.js";
 import { pubsubBinding } from "../bindings/pubsub/bridge.js";
 import { PubSubService } from "../bindings/pubsub/service.js";
+import { AdminOrigin } from "../config/admin-origin.js";
 import type { EventsConfig, RealtimeConfig, RuntimeConfig } from "../config/env.js";
 import { Executor } from "../dataplane/executor.js";
 import { RoutingCache } from "../dataplane/routing-cache.js";
@@ -60,6 +61,8 @@ export interface ServiceOptions {
   trustProxy: boolean;
   sessionTtlMs: number;
   baseDomain: string;
+  /** Slug of the app also served on the admin host (PICLOUD_ADMIN_HOST_APP); default none. */
+  adminHostApp?: string | null;
   runtime: RuntimeConfig;
   events: EventsConfig;
   /** env.files keeps its bytes under `<dataDir>/files`. */
@@ -77,6 +80,8 @@ export interface Services {
   readonly database: Database;
   readonly log: Logger;
   readonly options: ServiceOptions;
+  /** Which hosts are the admin origin, where no script is served. */
+  readonly adminOrigin: AdminOrigin;
   /** Aborted when the process shuts down: long-lived streams end on it. */
   readonly shutdown: AbortController;
   readonly changes: ChangeFeed;
@@ -120,6 +125,7 @@ export interface Services {
 }
 
 export function createServices(database: Database, options: ServiceOptions, log: Logger): Services {
+  const adminOrigin = new AdminOrigin(options.publicUrl);
   const { db } = database;
   const changes = new ChangeFeed(database.notifier, (err) =>
     log.warn({ err: String(err) }, "change feed error"),
@@ -195,6 +201,7 @@ export function createServices(database: Database, options: ServiceOptions, log:
     database,
     log,
     options,
+    adminOrigin,
     shutdown: new AbortController(),
     changes,
     users,
@@ -203,7 +210,7 @@ export function createServices(database: Database, options: ServiceOptions, log:
     login: new PasswordLogin(db, sessions, new LoginThrottle(db)),
     setup: new Setup(db, users),
     apps,
-    domains: new AppDomains(db),
+    domains: new AppDomains(db, { baseDomain: options.baseDomain, admin: adminOrigin }),
     members: new AppMembers(db),
     scripts,
     routes,
@@ -211,7 +218,11 @@ export function createServices(database: Database, options: ServiceOptions, log:
     sandbox,
     bindings,
     executor,
-    routing: new RoutingCache(db, options.baseDomain, changes),
+    routing: new RoutingCache(
+      db,
+      { baseDomain: options.baseDomain, admin: adminOrigin, adminHostApp: options.adminHostApp ?? null },
+      changes,
+    ),
     recorder,
     executions: new ExecutionQueries(db),
     tail,

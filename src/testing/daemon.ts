@@ -8,13 +8,17 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { Agent, fetch as undiciFetch } from "undici";
 import { childProcessEnv } from "../config/testing.js";
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const CLI_ENTRY = path.join(REPO_ROOT, "dist/src/main.js");
 
 export interface DaemonProcess {
+  /** The admin origin, by IP (admin API, health, metrics; never an app). */
   url: string;
+  /** Where an app answers: `http://<slug>.localhost:<port>`; fetch it with `loopbackFetch`. */
+  appUrl(slug?: string): string;
   port: number;
   child: ChildProcess;
   dataDir: string;
@@ -105,6 +109,7 @@ export async function startDaemonProcess(
   }
   return {
     url: `http://127.0.0.1:${ready.port}`,
+    appUrl: (slug = "default") => `http://${slug}.localhost:${ready.port}`,
     port: ready.port,
     child,
     dataDir,
@@ -121,6 +126,29 @@ export async function startDaemonProcess(
       return code;
     },
   };
+}
+
+type LookupCallback = (
+  err: Error | null,
+  address: string | { address: string; family: number }[],
+  family?: number,
+) => void;
+
+// Browsers and curl send *.localhost to loopback; Node's resolver (getaddrinfo) does not.
+const loopbackAgent = new Agent({
+  connect: {
+    lookup: (hostname: string, options: { all?: boolean }, callback: LookupCallback) => {
+      if (hostname !== "localhost" && !hostname.endsWith(".localhost"))
+        return callback(new Error(`loopbackFetch reaches only *.localhost, not ${hostname}`), []);
+      if (options.all) callback(null, [{ address: "127.0.0.1", family: 4 }]);
+      else callback(null, "127.0.0.1", 4);
+    },
+  },
+});
+
+/** `fetch` that reaches `http://<app>.localhost:<port>` on this machine, as a browser or curl would. */
+export function loopbackFetch(url: string, init?: Parameters<typeof undiciFetch>[1]) {
+  return undiciFetch(url, { ...init, dispatcher: loopbackAgent });
 }
 
 /** Runs the `picloud` CLI once and collects its output; `opts.cwd` is its working directory (for picloud.toml). */

@@ -39,6 +39,11 @@ export class TestClient {
     readonly email: string,
   ) {}
 
+  /** The Cookie header a browser holding this user's session would send. */
+  cookieHeader(): string {
+    return `picloud_session=${this.auth.cookie ?? ""}`;
+  }
+
   /** A raw request against the admin API (path relative to /api/v1/admin). */
   async request<T = any>(
     method: string,
@@ -47,7 +52,7 @@ export class TestClient {
     headers: Record<string, string> = {},
   ): Promise<TestResponse<T>> {
     const h: Record<string, string> = { ...headers };
-    if (this.auth.cookie) h.cookie = `picloud_session=${this.auth.cookie}`;
+    if (this.auth.cookie) h.cookie = this.cookieHeader();
     if (this.auth.bearer) h.authorization = `Bearer ${this.auth.bearer}`;
     let payload: string | undefined;
     if (body !== undefined) {
@@ -139,6 +144,7 @@ export function useHarness(
     realtime?: Partial<RealtimeConfig>;
     events?: Partial<Omit<EventsConfig, "retry">> & { retry?: Partial<EventsConfig["retry"]> };
     files?: { maxFileBytes: number };
+    adminHostApp?: string;
   } = {},
 ): Harness {
   let testDb: TestDatabase;
@@ -156,6 +162,7 @@ export function useHarness(
         trustProxy: false,
         sessionTtlMs: 3_600_000,
         baseDomain: "localhost",
+        adminHostApp: opts.adminHostApp ?? null,
         runtime: { ...TEST_RUNTIME, ...opts.runtime },
         events: { ...TEST_EVENTS, ...opts.events, retry: { ...TEST_EVENTS.retry, ...opts.events?.retry } },
         realtime: { ...TEST_REALTIME, ...opts.realtime },

@@ -45,7 +45,7 @@ describe.each(testDbKinds())("files triggers [%s]", (kind) => {
     expect(r.status, JSON.stringify(r.body)).toBe(201);
   }
   const write = (p: string, body?: string) =>
-    h.http.request(`http://localhost/w?p=${encodeURIComponent(p)}`, {
+    h.http.request(`http://default.localhost/w?p=${encodeURIComponent(p)}`, {
       method: body === undefined ? "DELETE" : "POST",
       body,
     });
