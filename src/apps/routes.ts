@@ -1,11 +1,11 @@
 /** /apps: apps, their domains and members. Paths accept the app's id or slug. */
 import { Hono } from "hono";
 import * as v from "valibot";
-import { assertCan } from "../auth/capabilities.js";
+import { assertCan, can } from "../auth/capabilities.js";
 import { type AdminEnv, principalOf } from "../auth/http.js";
 import { parseAllowlist } from "../bindings/fetch/allowlist.js";
 import type { ChangeFeed } from "../db/change-feed.js";
-import { notFound } from "../lib/errors.js";
+import { conflict, notFound } from "../lib/errors.js";
 import { emailSchema, jsonBody, queryParams } from "../lib/http-validation.js";
 import { isUuid } from "../lib/ids.js";
 import { type Apps, appWithRole } from "./apps.js";
@@ -106,7 +106,19 @@ export function appRoutes({ apps, domains, members, changes, unresolvedDeadLette
       const p = principalOf(c);
       const app = await apps.load(p, c.req.param("app"));
       assertCan(p, "app.update", app.access);
-      const updated = await apps.patch(app, c.req.valid("json"));
+      const body = c.req.valid("json");
+      if (body.slug !== undefined && body.slug !== app.slug) {
+        // Names under <old slug>.<base domain> would then belong to whichever app takes the old slug.
+        const orphaned = await domains.underSlug(app.id, app.slug);
+        if (orphaned.length > 0)
+          throw conflict(
+            `remove the domains under ${app.slug}'s name before changing its slug: ${orphaned.join(", ")}`,
+            {
+              field: "slug",
+            },
+          );
+      }
+      const updated = await apps.patch(app, body);
       changes.publish({ topic: "apps", appId: app.id });
       return c.json({ app: { ...updated, role: app.role } });
     })
@@ -129,7 +141,7 @@ export function appRoutes({ apps, domains, members, changes, unresolvedDeadLette
       const p = principalOf(c);
       const app = await apps.load(p, c.req.param("app"));
       assertCan(p, "app.update", app.access);
-      const domain = await domains.add(app.id, c.req.valid("json").hostname);
+      const domain = await domains.add(app, c.req.valid("json").hostname, can(p, "domains.custom"));
       changes.publish({ topic: "domains", appId: app.id });
       return c.json({ domain }, 201);
     })

@@ -13,7 +13,7 @@ import type { Principal } from "./principal.js";
 import type { InstanceRole } from "./schema.js";
 import type { Scope } from "./scopes.js";
 
-type InstanceCapability = "users.read" | "users.manage" | "apps.create" | "network.allow";
+type InstanceCapability = "users.read" | "users.manage" | "apps.create" | "network.allow" | "domains.custom";
 
 export type AppCapability =
   | "app.read"
@@ -36,6 +36,8 @@ const INSTANCE_RULES: Record<InstanceCapability, { roles: InstanceRole[]; scope:
   "apps.create": { roles: ["owner", "admin"], scope: "app:admin" },
   // Opening an app's scripts to the LAN or loopback is an instance decision, not an app's.
   "network.allow": { roles: ["owner", "admin"], scope: "instance:admin" },
+  // A name outside the base domain could be anybody's: pointing it at an app is the instance's call.
+  "domains.custom": { roles: ["owner", "admin"], scope: "instance:admin" },
 };
 
 const APP_RULES: Record<AppCapability, { role: AppRole; scope: Scope }> = {
