@@ -114,6 +114,11 @@ export class Generation {
   preparedUsage = 0;
   /** Set while guest code of a runtime with a memory budget runs (one at a time: one thread). */
   running: HeapGrowthGuard | null = null;
+  /**
+   * Where the deadline of the guest code running right now is published (cell 0, epoch ms; 0 when
+   * none runs), for a watchdog outside this thread (threads/threaded-host.ts). Null: not watched.
+   */
+  watch: Float64Array | null = null;
   readonly #graveyard: QuickJSRuntime[] = [];
   #graveyardBytes = 0;
   readonly probe: MallocProbe;
@@ -186,6 +191,8 @@ export class Engine {
     private readonly logger: SandboxLogger | undefined,
     /** Hard cap of each module's WebAssembly memory. */
     readonly maxHeapBytes: number,
+    /** See Generation.watch. */
+    private readonly watch: Float64Array | null = null,
   ) {}
 
   /** The generation new work should use (loads a module the first time and after an abort). */
@@ -226,6 +233,7 @@ export class Engine {
         );
         guardHostMalloc(module);
         generation = new Generation(this.#nextId++, module, this.logger, pages * PAGE);
+        generation.watch = this.watch;
         this.#current = generation;
         return generation;
       } finally {

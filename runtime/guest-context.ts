@@ -149,11 +149,15 @@ export class RuntimeSlot implements HeapGrowthGuard {
     const previous = generation.running;
     generation.running = this;
     this.#enterHeap = generation.wasmBytes;
+    const watch = generation.watch;
+    const watched = watch ? watch[0]! : 0;
+    if (watch) watch[0] = this.deadline;
     try {
       return fn();
     } finally {
       this.ownGrowth += generation.wasmBytes - this.#enterHeap;
       generation.running = previous;
+      if (watch) watch[0] = watched;
     }
   }
 

@@ -32,3 +32,5 @@ export type {
 export { HostCallError } from "./host-types.js";
 export type { SandboxHost, SandboxHostOptions, SandboxStats } from "./sandbox-host.js";
 export { createSandboxHost } from "./sandbox-host.js";
+export type { ThreadedSandboxOptions } from "./threads/threaded-host.js";
+export { createThreadedSandboxHost, DEFAULT_OVERRUN_GRACE_MS } from "./threads/threaded-host.js";

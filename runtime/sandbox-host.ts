@@ -42,6 +42,12 @@ export interface SandboxHostOptions {
    * can allocate between two checks.
    */
   maxHeapBytes?: number;
+  /**
+   * Cell 0 receives the deadline (epoch ms) of the guest code running right now, 0 when none
+   * runs: a watchdog on another thread can tell a script stuck past its limit inside a built-in
+   * that the interrupt handler cannot stop (see threads/threaded-host.ts).
+   */
+  watch?: Float64Array;
 }
 
 export interface SandboxStats {
@@ -81,8 +87,9 @@ class ContextPool implements ExecutionHost {
     private readonly maxIdle: number,
     readonly logger: SandboxLogger | undefined,
     maxHeapBytes: number,
+    watch: Float64Array | null,
   ) {
-    this.engine = new Engine(logger, maxHeapBytes);
+    this.engine = new Engine(logger, maxHeapBytes, watch);
     this.#dispatch = hostCalls(logger);
   }
 
@@ -372,7 +379,7 @@ export function createSandboxHost(opts: SandboxHostOptions): SandboxHost {
   const maxHeapBytes =
     opts.maxHeapBytes ??
     Math.min(2 ** 31, Math.max(256 * 1024 * 1024, opts.maxConcurrent * 128 * 1024 * 1024));
-  const pool = new ContextPool(opts.maxConcurrent, safe(opts.logger), maxHeapBytes);
+  const pool = new ContextPool(opts.maxConcurrent, safe(opts.logger), maxHeapBytes, opts.watch ?? null);
   const running = new Set<Execution>();
   return {
     gate,

@@ -26,6 +26,8 @@ export const ENV_VARS = {
   PICLOUD_SHUTDOWN_TIMEOUT_MS: "How long a graceful shutdown waits for work in flight. Default 10000.",
   PICLOUD_MAX_CONCURRENT_EXECUTIONS:
     "Sandboxes running at once; more HTTP work gets 503. Default from CPUs and memory.",
+  PICLOUD_SANDBOX_THREADS:
+    "Worker threads running sandboxes (0: on the main thread, unprotected). Default: the number of CPUs.",
   PICLOUD_SCRIPT_TIMEOUT_MS: "Default wall-time limit of an HTTP execution. Default 10000.",
   PICLOUD_MAX_SCRIPT_TIMEOUT_MS: "Ceiling for any script's time limit (background work). Default 300000.",
   PICLOUD_SCRIPT_MEMORY_MB: "Default memory limit of an execution. Default 64.",
@@ -87,6 +89,8 @@ export interface DaemonConfig {
 /** Limits and sizes of the sandbox runtime (SPEC §2): defaults per execution and instance-wide ceilings. */
 export interface RuntimeConfig {
   maxConcurrent: number;
+  /** Worker threads running sandboxes; 0 runs them on the main thread (no hard stop for stuck built-ins). */
+  sandboxThreads: number;
   timeoutMs: number;
   maxTimeoutMs: number;
   memoryMb: number;
@@ -238,6 +242,7 @@ function loadRuntimeConfig(env: Env, problems: string[]): RuntimeConfig {
       defaultConcurrency(),
       problems,
     ),
+    sandboxThreads: field(env, "PICLOUD_SANDBOX_THREADS", intIn(0, 64), os.availableParallelism(), problems),
     timeoutMs,
     maxTimeoutMs,
     memoryMb,

@@ -4,7 +4,7 @@
  * what they need from here.
  */
 import path from "node:path";
-import { createSandboxHost, type SandboxHost } from "../../runtime/index.js";
+import { createSandboxHost, createThreadedSandboxHost, type SandboxHost } from "../../runtime/index.js";
 import { Apps } from "../apps/apps.js";
 import { AppDomains } from "../apps/domains.js";
 import { AppMembers } from "../apps/members.js";
@@ -136,7 +136,12 @@ export function createServices(database: Database, options: ServiceOptions, log:
   const scripts = new Scripts(db);
   apps.registerDependents({ what: "scripts", count: (appId) => scripts.countInApp(appId) });
   const routes = new UserRoutes(db);
-  const sandbox = createSandboxHost({ maxConcurrent: options.runtime.maxConcurrent, logger: log });
+  const { maxConcurrent, sandboxThreads } = options.runtime;
+  // On worker threads, a script stuck past its limit is stopped by terminating its thread (docs/scripts.md).
+  const sandbox =
+    sandboxThreads > 0
+      ? createThreadedSandboxHost({ maxConcurrent, threads: sandboxThreads, logger: log })
+      : createSandboxHost({ maxConcurrent, logger: log });
   const bindings = new BindingRegistry();
   const triggerIndex = new TriggerIndex(db, changes);
   const outboxSignal = new OutboxSignal(database.notifier, database.kind === "postgres", (err) =>

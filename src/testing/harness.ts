@@ -108,6 +108,8 @@ const PASSWORD = "correct horse battery";
 /** Runtime limits for tests: the defaults, but a shorter time limit so limit tests stay quick. */
 export const TEST_RUNTIME: RuntimeConfig = {
   maxConcurrent: 8,
+  // One sandbox thread: the production path (bindings answered across threads), cheap per test file.
+  sandboxThreads: 1,
   timeoutMs: 2000,
   maxTimeoutMs: 10_000,
   memoryMb: 64,

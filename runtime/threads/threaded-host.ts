@@ -1,0 +1,351 @@
+/**
+ * A SandboxHost whose executions run on a pool of worker threads, each with
+ * its own QuickJS module and context pools (sandbox-thread.ts). The main
+ * thread keeps the concurrency gate, answers the guests' binding and fetch
+ * calls, and watches the threads: guest code that runs past its deadline plus
+ * a grace (stuck inside a built-in the interrupt handler cannot stop, such as
+ * JSON.stringify of a huge shared graph) gets its thread terminated and
+ * replaced. So no script can hold the main event loop, and with it HTTP,
+ * health checks or other apps, beyond its own limit.
+ */
+import { existsSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { Worker } from "node:worker_threads";
+import type {
+  EntryOutcome,
+  ExecutionJob,
+  FinishedExecution,
+  RunningExecution,
+  ScriptSource,
+} from "../execution-types.js";
+import { ConcurrencyGate, type Permit } from "../gate.js";
+import { HostCallError, type HostMethod } from "../host-types.js";
+import type { SandboxHost, SandboxHostOptions, SandboxStats } from "../sandbox-host.js";
+import type { FromThread, ThreadData, ToThread, WireError, WireJob } from "./protocol.js";
+
+/** How long guest code may run past its deadline before its thread is terminated (docs/scripts.md). */
+export const DEFAULT_OVERRUN_GRACE_MS = 500;
+const WATCH_EVERY_MS = 50;
+/** Version ids a thread is believed to hold the source of (it asks when it does not). */
+const KNOWN_SOURCES = 512;
+
+export interface ThreadedSandboxOptions extends Omit<SandboxHostOptions, "watch"> {
+  /** Worker threads running sandboxes (default: the number of CPUs). */
+  threads?: number;
+  /** See DEFAULT_OVERRUN_GRACE_MS. */
+  graceMs?: number;
+}
+
+interface Pending {
+  job: ExecutionJob;
+  permit: Permit;
+  deadline: number;
+  startedAt: number;
+  resultSent: boolean;
+  resolveResult(outcome: EntryOutcome): void;
+  resolveFinished(finished: FinishedExecution): void;
+}
+
+function sameModules(a: Record<string, string> | undefined, b: Record<string, string> | undefined): boolean {
+  if (a === b) return true;
+  const keys = Object.keys(a ?? {});
+  return keys.length === Object.keys(b ?? {}).length && keys.every((k) => a![k] === b?.[k]);
+}
+
+/** The compiled thread body: beside this file in dist/, or dist/ itself when running from sources (tests). */
+function threadEntry(): string {
+  const here = fileURLToPath(import.meta.url);
+  const beside = path.join(path.dirname(here), "sandbox-thread.js");
+  if (here.endsWith(".js")) return beside;
+  const built = path.resolve(path.dirname(here), "../../dist/runtime/threads/sandbox-thread.js");
+  if (!existsSync(built)) throw new Error(`${built} is missing: run npm run build`);
+  return built;
+}
+
+class SandboxThread {
+  readonly worker: Worker;
+  readonly watch: Float64Array;
+  readonly pending = new Map<number, Pending>();
+  readonly calls = new Map<number, AbortController>();
+  /** What this thread was last sent per version id (it asks again when it dropped one). */
+  readonly known = new Map<string, Pick<ScriptSource, "source" | "modules">>();
+  readonly warmWaiters = new Map<number, () => void>();
+  stats: SandboxStats = {
+    wasmBytes: 0,
+    generation: 0,
+    idleRuntimes: 0,
+    preparedContexts: 0,
+    scriptContexts: 0,
+  };
+  dead = false;
+
+  constructor(entry: string, data: Omit<ThreadData, "watch">) {
+    const shared = new SharedArrayBuffer(8);
+    this.watch = new Float64Array(shared);
+    this.worker = new Worker(entry, { workerData: { ...data, watch: shared } satisfies ThreadData });
+  }
+
+  post(message: ToThread): void {
+    this.worker.postMessage(message);
+  }
+
+  /** Guest code on this thread is past its deadline right now (it may yet stop by itself). */
+  overrunBy(now: number): number {
+    const deadline = this.watch[0]!;
+    return deadline > 0 ? now - deadline : 0;
+  }
+}
+
+export function createThreadedSandboxHost(opts: ThreadedSandboxOptions): SandboxHost {
+  const gate = new ConcurrencyGate(opts.maxConcurrent);
+  const count = Math.max(1, Math.floor(opts.threads ?? os.availableParallelism()));
+  const graceMs = opts.graceMs ?? DEFAULT_OVERRUN_GRACE_MS;
+  const logger = opts.logger;
+  const entry = threadEntry();
+  const perThread = Math.max(1, Math.ceil(opts.maxConcurrent / count));
+  const threads: SandboxThread[] = [];
+  let nextId = 1;
+  let nextRequest = 1;
+  let disposed = false;
+
+  const spawn = (index: number): SandboxThread => {
+    const thread = new SandboxThread(entry, { maxConcurrent: perThread, maxHeapBytes: opts.maxHeapBytes });
+    thread.worker.on("message", (message: FromThread) => onMessage(thread, message));
+    thread.worker.on("error", (error) => replace(thread, `the sandbox thread failed: ${error.message}`));
+    thread.worker.on("exit", () => replace(thread, "the sandbox thread exited"));
+    thread.worker.unref();
+    threads[index] = thread;
+    return thread;
+  };
+
+  const onMessage = (thread: SandboxThread, message: FromThread): void => {
+    switch (message.type) {
+      case "need-source": {
+        const job = thread.pending.get(message.id)?.job;
+        if (job)
+          thread.post({
+            type: "source",
+            id: message.id,
+            source: job.script.source,
+            modules: job.script.modules,
+          });
+        return;
+      }
+      case "call":
+        serveCall(thread, message.id, message.callId, message.binding, message.method, message.args);
+        return;
+      case "cancel":
+        thread.calls.get(message.callId)?.abort();
+        thread.calls.delete(message.callId);
+        return;
+      case "log":
+        thread.pending.get(message.id)?.job.onLog?.(message.line);
+        return;
+      case "result": {
+        const p = thread.pending.get(message.id);
+        if (p && !p.resultSent) {
+          p.resultSent = true;
+          p.resolveResult(message.outcome);
+        }
+        return;
+      }
+      case "finished": {
+        thread.stats = message.stats;
+        const p = thread.pending.get(message.id);
+        if (!p) return;
+        thread.pending.delete(message.id);
+        if (!p.resultSent) p.resolveResult(message.finished.outcome);
+        p.resolveFinished(message.finished);
+        p.permit.release();
+        return;
+      }
+      case "logger":
+        logger?.[message.level](message.obj, message.msg);
+        return;
+      case "warmed":
+        thread.stats = message.stats;
+        thread.warmWaiters.get(message.requestId)?.();
+        thread.warmWaiters.delete(message.requestId);
+        return;
+    }
+  };
+
+  const serveCall = (
+    thread: SandboxThread,
+    id: number,
+    callId: number,
+    binding: string | null,
+    method: string,
+    args: unknown[],
+  ): void => {
+    const job = thread.pending.get(id)?.job;
+    const fn: HostMethod | undefined =
+      binding === null
+        ? job?.fetch && ((a, signal) => job.fetch!(a[0] as never, signal) as never)
+        : job?.bindings?.find((b) => b.name === binding)?.methods[method];
+    const reply = (ok: boolean, payload: unknown) => {
+      thread.calls.delete(callId);
+      if (thread.dead) return;
+      if (ok) thread.post({ type: "reply", callId, ok: true, value: payload });
+      else thread.post({ type: "reply", callId, ok: false, error: payload as WireError });
+    };
+    if (!fn) {
+      reply(false, { internal: `no host method ${binding ?? "fetch"}.${method}` });
+      return;
+    }
+    const controller = new AbortController();
+    thread.calls.set(callId, controller);
+    Promise.resolve()
+      .then(() => fn(args as never, controller.signal))
+      .then(
+        (value) => reply(true, value),
+        (error: unknown) =>
+          reply(
+            false,
+            error instanceof HostCallError
+              ? { guestName: error.guestName, message: error.message }
+              : { internal: error instanceof Error ? (error.stack ?? error.message) : String(error) },
+          ),
+      );
+  };
+
+  /** Ends every execution of a thread that is gone, and starts its replacement. */
+  const replace = (thread: SandboxThread, reason: string): void => {
+    if (thread.dead) return;
+    thread.dead = true;
+    void thread.worker.terminate();
+    for (const controller of thread.calls.values()) controller.abort();
+    thread.calls.clear();
+    for (const resolve of thread.warmWaiters.values()) resolve();
+    const caught = thread.pending.size;
+    const now = Date.now();
+    for (const p of thread.pending.values()) {
+      // The execution past its deadline is the one that hung the thread; the others were caught with it.
+      const outcome: EntryOutcome =
+        now >= p.deadline
+          ? { status: "timeout" }
+          : { status: "error", error: { name: "Error", message: `${reason}; the execution was stopped` } };
+      if (!p.resultSent) {
+        p.resultSent = true;
+        p.resolveResult(outcome);
+      }
+      p.resolveFinished({ outcome, logs: [], logsTruncated: false, durationMs: now - p.startedAt });
+      p.permit.release();
+    }
+    thread.pending.clear();
+    if (disposed) return;
+    logger?.error({ reason, executions: caught }, "sandbox: thread replaced");
+    const index = threads.indexOf(thread);
+    const fresh = spawn(index);
+    fresh.post({ type: "warm", requestId: nextRequest++, count: perThread });
+  };
+
+  for (let i = 0; i < count; i++) spawn(i);
+
+  const watchdog = setInterval(() => {
+    const now = Date.now();
+    for (const thread of threads)
+      if (!thread.dead && thread.overrunBy(now) > graceMs)
+        replace(
+          thread,
+          `a script ran ${thread.overrunBy(now)} ms past its time limit and could not be interrupted`,
+        );
+  }, WATCH_EVERY_MS);
+  watchdog.unref();
+
+  /** The least busy thread whose guest code is not overrunning its deadline right now. */
+  const pick = (): SandboxThread => {
+    const now = Date.now();
+    let best: SandboxThread | undefined;
+    for (const thread of threads) {
+      if (thread.dead) continue;
+      const score = thread.pending.size + (thread.overrunBy(now) > 0 ? 1_000_000 : 0);
+      const bestScore = best ? best.pending.size + (best.overrunBy(now) > 0 ? 1_000_000 : 0) : Infinity;
+      if (score < bestScore) best = thread;
+    }
+    return best ?? threads[0]!;
+  };
+
+  const wire = (job: ExecutionJob, thread: SandboxThread): WireJob => {
+    const { bindings, fetch, onLog, script, ...rest } = job;
+    // Versions are immutable, so the same version id means the same source; compared anyway, which
+    // costs nothing when (as from the executor's cache) it is the very same string.
+    const sent = thread.known.get(script.versionId);
+    const known =
+      sent !== undefined && sent.source === script.source && sameModules(sent.modules, script.modules);
+    thread.known.delete(script.versionId);
+    thread.known.set(script.versionId, { source: script.source, modules: script.modules });
+    if (thread.known.size > KNOWN_SOURCES) thread.known.delete(thread.known.keys().next().value!);
+    return {
+      ...rest,
+      script: known
+        ? { versionId: script.versionId, isolation: script.isolation, recycleAfter: script.recycleAfter }
+        : script,
+      bindings: (bindings ?? []).map((b) => ({
+        name: b.name,
+        guestSource: b.guestSource,
+        methods: Object.keys(b.methods),
+      })),
+      hasFetch: fetch !== undefined,
+      hasOnLog: onLog !== undefined,
+    };
+  };
+
+  return {
+    gate,
+    start(job, permit): RunningExecution {
+      let resolveResult!: (o: EntryOutcome) => void;
+      let resolveFinished!: (f: FinishedExecution) => void;
+      const result = new Promise<EntryOutcome>((r) => {
+        resolveResult = r;
+      });
+      const finished = new Promise<FinishedExecution>((r) => {
+        resolveFinished = r;
+      });
+      const thread = pick();
+      const id = nextId++;
+      const now = Date.now();
+      thread.pending.set(id, {
+        job,
+        permit,
+        deadline: now + job.limits.wallTimeMs,
+        startedAt: now,
+        resultSent: false,
+        resolveResult,
+        resolveFinished,
+      });
+      thread.post({ type: "start", id, job: wire(job, thread) });
+      return { result, finished };
+    },
+    async warm(total = opts.maxConcurrent) {
+      const each = Math.max(1, Math.ceil(total / threads.length));
+      await Promise.all(
+        threads.map(
+          (thread) =>
+            new Promise<void>((resolve) => {
+              const requestId = nextRequest++;
+              thread.warmWaiters.set(requestId, resolve);
+              thread.post({ type: "warm", requestId, count: each });
+            }),
+        ),
+      );
+    },
+    stats(): SandboxStats {
+      const sum = (key: keyof SandboxStats) => threads.reduce((n, t) => n + t.stats[key], 0);
+      return {
+        wasmBytes: sum("wasmBytes"),
+        generation: sum("generation"),
+        idleRuntimes: sum("idleRuntimes"),
+        preparedContexts: sum("preparedContexts"),
+        scriptContexts: sum("scriptContexts"),
+      };
+    },
+    dispose() {
+      disposed = true;
+      clearInterval(watchdog);
+      for (const thread of threads) replace(thread, "the sandbox is shutting down");
+    },
+  };
+}
