@@ -123,6 +123,7 @@ export class Generation {
     readonly module: QuickJSWASMModule,
     private readonly logger: SandboxLogger | undefined,
     private readonly maxHeapBytes: number,
+    private readonly onDead: () => void = () => {},
   ) {
     this.probe = new MallocProbe(module);
   }
@@ -144,6 +145,7 @@ export class Generation {
   markDead(error: unknown): void {
     if (this.dead) return;
     this.dead = true;
+    this.onDead();
     this.logger?.error(
       { generation: this.id, err: String(error) },
       "sandbox: QuickJS module aborted; loading a fresh one",
@@ -181,6 +183,8 @@ export class Engine {
   #loading: Promise<Generation> | undefined;
   #nextId = 1;
   #disposed = false;
+  /** Modules that aborted (each is replaced by a fresh one when work comes). */
+  reloads = 0;
 
   constructor(
     private readonly logger: SandboxLogger | undefined,
@@ -225,7 +229,9 @@ export class Engine {
           newVariant(base, { wasmMemory: wasmMemory as never, emscriptenModule: quiet as never }),
         );
         guardHostMalloc(module);
-        generation = new Generation(this.#nextId++, module, this.logger, pages * PAGE);
+        generation = new Generation(this.#nextId++, module, this.logger, pages * PAGE, () => {
+          this.reloads++;
+        });
         this.#current = generation;
         return generation;
       } finally {

@@ -48,6 +48,8 @@ export interface SandboxStats {
   /** Bytes of the current WebAssembly memory (it grows, never shrinks). */
   wasmBytes: number;
   generation: number;
+  /** QuickJS modules that aborted and were replaced since the host started. */
+  moduleReloads: number;
   idleRuntimes: number;
   preparedContexts: number;
   scriptContexts: number;
@@ -336,6 +338,7 @@ class ContextPool implements ExecutionHost {
     return {
       wasmBytes: generation?.wasmBytes ?? 0,
       generation: generation?.id ?? 0,
+      moduleReloads: this.engine.reloads,
       idleRuntimes: this.#idle.length,
       preparedContexts: this.#idle.filter((slot) => slot.prepared).length,
       scriptContexts: this.#scriptCount,
