@@ -21,6 +21,7 @@ import {
   type QuickJSWASMModule,
 } from "quickjs-emscripten-core";
 import type { SandboxLogger } from "./execution-types.js";
+import { patchHeapViews } from "./heap-views.js";
 
 /** Retired-but-unfreed memory after which a busy generation is replaced (at most half the heap cap). */
 const GRAVEYARD_LIMIT_BYTES = 256 * 1024 * 1024;
@@ -229,6 +230,12 @@ export class Engine {
           newVariant(base, { wasmMemory: wasmMemory as never, emscriptenModule: quiet as never }),
         );
         guardHostMalloc(module);
+        const first = module.newRuntime();
+        try {
+          patchHeapViews(first);
+        } finally {
+          first.dispose();
+        }
         generation = new Generation(this.#nextId++, module, this.logger, pages * PAGE, () => {
           this.reloads++;
         });
