@@ -16,6 +16,7 @@
 import {
   newQuickJSWASMModuleFromVariant,
   newVariant,
+  type QuickJSContext,
   type QuickJSRuntime,
   type QuickJSSyncVariant,
   type QuickJSWASMModule,
@@ -115,7 +116,7 @@ export class Generation {
   preparedUsage = 0;
   /** Set while guest code of a runtime with a memory budget runs (one at a time: one thread). */
   running: HeapGrowthGuard | null = null;
-  readonly #graveyard: QuickJSRuntime[] = [];
+  readonly #graveyard: { runtime: QuickJSRuntime; contexts: QuickJSContext[] }[] = [];
   #graveyardBytes = 0;
   readonly probe: MallocProbe;
 
@@ -155,10 +156,14 @@ export class Generation {
     this.executions.clear();
   }
 
-  /** A runtime that must not be reused; freed later, when nothing runs on this module. */
-  bury(runtime: QuickJSRuntime, bytes: number): void {
+  /**
+   * A runtime that must not be reused; freed later, when nothing runs on this module, after
+   * `contexts` (left in it after a limit hit). JS_FreeRuntime asserts that no object is left,
+   * and a context is one: freeing a runtime with a live context always aborts the module.
+   */
+  bury(runtime: QuickJSRuntime, bytes: number, contexts: QuickJSContext[] = []): void {
     if (this.dead) return;
-    this.#graveyard.push(runtime);
+    this.#graveyard.push({ runtime, contexts });
     this.#graveyardBytes += bytes;
   }
 
@@ -166,8 +171,9 @@ export class Generation {
   collect(): void {
     if (this.active > 0 || this.dead) return;
     while (this.#graveyard.length > 0) {
-      const runtime = this.#graveyard.pop()!;
+      const { runtime, contexts } = this.#graveyard.pop()!;
       try {
+        for (const context of contexts) if (context.alive) context.dispose();
         runtime.dispose();
       } catch (error) {
         this.markDead(error);

@@ -5,6 +5,7 @@
  * path, right after the previous execution finished) for fresh executions,
  * and evaluated contexts per script version for `isolation = "script"`.
  */
+import type { QuickJSContext } from "quickjs-emscripten-core";
 import { Engine, type Generation, isWasmFailure } from "./engine.js";
 import { Execution } from "./execution.js";
 import type { ExecutionHost, Release } from "./execution-host.js";
@@ -174,7 +175,7 @@ class ContextPool implements ExecutionHost {
         if (isWasmFailure(error)) generation.markDead(error);
         return;
       }
-      this.#bury(slot, false, false);
+      this.#bury(slot, false, false, context);
       generation.collect();
       return;
     }
@@ -239,12 +240,14 @@ class ContextPool implements ExecutionHost {
 
   /**
    * Hands a runtime to its generation's graveyard, after dropping every handle into it and,
-   * unless it hit a limit (`dispose` false: touching its objects may abort the module), its
-   * contexts.
+   * unless it hit a limit, its contexts. After a limit hit (`dispose` false) the contexts
+   * (`abandoned`, the prepared one, the realm's) are freed only with the runtime, when the
+   * module is idle: if QuickJS aborts there, no execution is hurt.
    */
-  #bury(slot: RuntimeSlot, healthy: boolean, dispose: boolean): void {
+  #bury(slot: RuntimeSlot, healthy: boolean, dispose: boolean, abandoned?: GuestContext): void {
     const generation = slot.generation;
     const bytes = slot.estimateBytes(healthy);
+    const contexts: QuickJSContext[] = [];
     try {
       if (dispose) {
         slot.prepared?.dispose();
@@ -252,13 +255,15 @@ class ContextPool implements ExecutionHost {
       } else {
         slot.prepared?.releaseHandles();
         slot.releaseHandles();
+        for (const context of [abandoned, slot.prepared, slot.realm])
+          if (context?.vm.alive) contexts.push(context.vm);
       }
       slot.prepared = null;
     } catch (error) {
       if (isWasmFailure(error)) generation.markDead(error);
       return;
     }
-    generation.bury(slot.runtime, bytes);
+    generation.bury(slot.runtime, bytes, contexts);
   }
 
   #retireSlot(slot: RuntimeSlot): void {
