@@ -16,11 +16,13 @@
 import {
   newQuickJSWASMModuleFromVariant,
   newVariant,
+  type QuickJSContext,
   type QuickJSRuntime,
   type QuickJSSyncVariant,
   type QuickJSWASMModule,
 } from "quickjs-emscripten-core";
 import type { SandboxLogger } from "./execution-types.js";
+import { patchHeapViews } from "./heap-views.js";
 
 /** Retired-but-unfreed memory after which a busy generation is replaced (at most half the heap cap). */
 const GRAVEYARD_LIMIT_BYTES = 256 * 1024 * 1024;
@@ -119,7 +121,7 @@ export class Generation {
    * none runs), for a watchdog outside this thread (threads/threaded-host.ts). Null: not watched.
    */
   watch: Float64Array | null = null;
-  readonly #graveyard: QuickJSRuntime[] = [];
+  readonly #graveyard: { runtime: QuickJSRuntime; contexts: QuickJSContext[] }[] = [];
   #graveyardBytes = 0;
   readonly probe: MallocProbe;
 
@@ -128,6 +130,7 @@ export class Generation {
     readonly module: QuickJSWASMModule,
     private readonly logger: SandboxLogger | undefined,
     private readonly maxHeapBytes: number,
+    private readonly onDead: () => void = () => {},
   ) {
     this.probe = new MallocProbe(module);
   }
@@ -149,6 +152,7 @@ export class Generation {
   markDead(error: unknown): void {
     if (this.dead) return;
     this.dead = true;
+    this.onDead();
     this.logger?.error(
       { generation: this.id, err: String(error) },
       "sandbox: QuickJS module aborted; loading a fresh one",
@@ -157,10 +161,14 @@ export class Generation {
     this.executions.clear();
   }
 
-  /** A runtime that must not be reused; freed later, when nothing runs on this module. */
-  bury(runtime: QuickJSRuntime, bytes: number): void {
+  /**
+   * A runtime that must not be reused; freed later, when nothing runs on this module, after
+   * `contexts` (left in it after a limit hit). JS_FreeRuntime asserts that no object is left,
+   * and a context is one: freeing a runtime with a live context always aborts the module.
+   */
+  bury(runtime: QuickJSRuntime, bytes: number, contexts: QuickJSContext[] = []): void {
     if (this.dead) return;
-    this.#graveyard.push(runtime);
+    this.#graveyard.push({ runtime, contexts });
     this.#graveyardBytes += bytes;
   }
 
@@ -168,8 +176,9 @@ export class Generation {
   collect(): void {
     if (this.active > 0 || this.dead) return;
     while (this.#graveyard.length > 0) {
-      const runtime = this.#graveyard.pop()!;
+      const { runtime, contexts } = this.#graveyard.pop()!;
       try {
+        for (const context of contexts) if (context.alive) context.dispose();
         runtime.dispose();
       } catch (error) {
         this.markDead(error);
@@ -186,6 +195,8 @@ export class Engine {
   #loading: Promise<Generation> | undefined;
   #nextId = 1;
   #disposed = false;
+  /** Modules that aborted (each is replaced by a fresh one when work comes). */
+  reloads = 0;
 
   constructor(
     private readonly logger: SandboxLogger | undefined,
@@ -232,7 +243,15 @@ export class Engine {
           newVariant(base, { wasmMemory: wasmMemory as never, emscriptenModule: quiet as never }),
         );
         guardHostMalloc(module);
-        generation = new Generation(this.#nextId++, module, this.logger, pages * PAGE);
+        const first = module.newRuntime();
+        try {
+          patchHeapViews(first);
+        } finally {
+          first.dispose();
+        }
+        generation = new Generation(this.#nextId++, module, this.logger, pages * PAGE, () => {
+          this.reloads++;
+        });
         generation.watch = this.watch;
         this.#current = generation;
         return generation;

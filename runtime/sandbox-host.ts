@@ -5,6 +5,7 @@
  * path, right after the previous execution finished) for fresh executions,
  * and evaluated contexts per script version for `isolation = "script"`.
  */
+import type { QuickJSContext } from "quickjs-emscripten-core";
 import { Engine, type Generation, isWasmFailure } from "./engine.js";
 import { Execution } from "./execution.js";
 import type { ExecutionHost, Release } from "./execution-host.js";
@@ -54,6 +55,8 @@ export interface SandboxStats {
   /** Bytes of the current WebAssembly memory (it grows, never shrinks). */
   wasmBytes: number;
   generation: number;
+  /** QuickJS modules that aborted and were replaced since the host started. */
+  moduleReloads: number;
   idleRuntimes: number;
   preparedContexts: number;
   scriptContexts: number;
@@ -179,7 +182,7 @@ class ContextPool implements ExecutionHost {
         if (isWasmFailure(error)) generation.markDead(error);
         return;
       }
-      this.#bury(slot, false, false);
+      this.#bury(slot, false, false, context);
       generation.collect();
       return;
     }
@@ -244,12 +247,14 @@ class ContextPool implements ExecutionHost {
 
   /**
    * Hands a runtime to its generation's graveyard, after dropping every handle into it and,
-   * unless it hit a limit (`dispose` false: touching its objects may abort the module), its
-   * contexts.
+   * unless it hit a limit, its contexts. After a limit hit (`dispose` false) the contexts
+   * (`abandoned`, the prepared one, the realm's) are freed only with the runtime, when the
+   * module is idle: if QuickJS aborts there, no execution is hurt.
    */
-  #bury(slot: RuntimeSlot, healthy: boolean, dispose: boolean): void {
+  #bury(slot: RuntimeSlot, healthy: boolean, dispose: boolean, abandoned?: GuestContext): void {
     const generation = slot.generation;
     const bytes = slot.estimateBytes(healthy);
+    const contexts: QuickJSContext[] = [];
     try {
       if (dispose) {
         slot.prepared?.dispose();
@@ -257,13 +262,15 @@ class ContextPool implements ExecutionHost {
       } else {
         slot.prepared?.releaseHandles();
         slot.releaseHandles();
+        for (const context of [abandoned, slot.prepared, slot.realm])
+          if (context?.vm.alive) contexts.push(context.vm);
       }
       slot.prepared = null;
     } catch (error) {
       if (isWasmFailure(error)) generation.markDead(error);
       return;
     }
-    generation.bury(slot.runtime, bytes);
+    generation.bury(slot.runtime, bytes, contexts);
   }
 
   #retireSlot(slot: RuntimeSlot): void {
@@ -343,6 +350,7 @@ class ContextPool implements ExecutionHost {
     return {
       wasmBytes: generation?.wasmBytes ?? 0,
       generation: generation?.id ?? 0,
+      moduleReloads: this.engine.reloads,
       idleRuntimes: this.#idle.length,
       preparedContexts: this.#idle.filter((slot) => slot.prepared).length,
       scriptContexts: this.#scriptCount,

@@ -109,6 +109,8 @@ export function createThreadedSandboxHost(opts: ThreadedSandboxOptions): Sandbox
   let nextId = 1;
   let nextRequest = 1;
   let disposed = false;
+  /** Module reloads counted by threads that were replaced since. */
+  let retiredReloads = 0;
 
   const spawn = (index: number): SandboxThread => {
     const thread = new SandboxThread(entry, { maxConcurrent: perThread, maxHeapBytes: opts.maxHeapBytes });
@@ -215,6 +217,7 @@ export function createThreadedSandboxHost(opts: ThreadedSandboxOptions): Sandbox
   const replace = (thread: SandboxThread, reason: string): void => {
     if (thread.dead) return;
     thread.dead = true;
+    retiredReloads += thread.stats.moduleReloads;
     void thread.worker.terminate();
     for (const controller of thread.calls.values()) controller.abort();
     thread.calls.clear();
@@ -340,6 +343,7 @@ export function createThreadedSandboxHost(opts: ThreadedSandboxOptions): Sandbox
         idleRuntimes: sum("idleRuntimes"),
         preparedContexts: sum("preparedContexts"),
         scriptContexts: sum("scriptContexts"),
+        moduleReloads: retiredReloads + sum("moduleReloads"),
       };
     },
     dispose() {
