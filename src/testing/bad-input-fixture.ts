@@ -15,6 +15,8 @@ export interface Fixture {
   ids: {
     app: string;
     script: string;
+    /** The script's id (POST /scripts/{id}/invoke). */
+    scriptId: string;
     version: string;
     route: string;
     trigger: string;
@@ -83,6 +85,7 @@ export async function seedFixture(h: Harness): Promise<Fixture> {
     ids: {
       app: "x",
       script: "s",
+      scriptId: script.id,
       version: "1",
       route: route.id,
       trigger: trigger.id,
