@@ -31,7 +31,8 @@ export function encodeValue(value: unknown): [string | undefined, Uint8Array[]] 
         throw new BoundaryError(
           `a ${proto?.constructor?.name ?? "object"} cannot cross the sandbox boundary`,
         );
-      const obj: Record<string, unknown> = {};
+      // No prototype: an own "__proto__" key (JSON.parse makes them) must stay a key, not set a prototype.
+      const obj: Record<string, unknown> = Object.create(null);
       for (const key of Object.keys(v)) {
         const x = walk((v as Record<string, unknown>)[key], false);
         if (x !== undefined) obj[key] = x;

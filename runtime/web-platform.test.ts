@@ -184,6 +184,17 @@ describe("structuredClone", () => {
   });
 });
 
+describe("structuredClone of own __proto__ keys", () => {
+  it("copies them as keys, leaving the copy's prototype alone", async () => {
+    const result = await inGuest(
+      host,
+      `const c = structuredClone(JSON.parse('{"__proto__":{"admin":true},"b":1}'));
+       return [JSON.stringify(c), Object.getPrototypeOf(c) === Object.prototype, c.admin === undefined]`,
+    );
+    expect(result).toEqual(['{"__proto__":{"admin":true},"b":1}', true, true]);
+  });
+});
+
 describe("events and abort signals", () => {
   it("aborts with an AbortError DOMException and runs listeners once", async () => {
     const result = await inGuest(

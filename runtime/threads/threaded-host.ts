@@ -78,6 +78,7 @@ class SandboxThread {
     idleRuntimes: 0,
     preparedContexts: 0,
     scriptContexts: 0,
+    moduleReloads: 0,
   };
   dead = false;
 

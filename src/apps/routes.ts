@@ -98,7 +98,11 @@ export function appRoutes({ apps, domains, members, changes, unresolvedDeadLette
       return c.json({ app: { ...app, role: "app_admin" } }, 201);
     })
     .get("/:app", async (c) => {
-      const app = appWithRole(await apps.load(principalOf(c), c.req.param("app")));
+      const p = principalOf(c);
+      const loaded = await apps.load(p, c.req.param("app"));
+      // Seeing that an app exists is not reading it: a key without app:read (say instance:read) may not.
+      assertCan(p, "app.read", loaded.access);
+      const app = appWithRole(loaded);
       const counts = await unresolvedDeadLetters([app.id]);
       return c.json({ app: { ...app, unresolvedDeadLetters: counts.get(app.id) ?? 0 } });
     })

@@ -67,6 +67,21 @@ describe.each(testDbKinds())("API keys [%s]", (kind) => {
     expect((await key.get("/apps")).body.apps).toEqual([]);
   });
 
+  it("a key's scopes decide what it reads: instance:read lists admin users and reads no app", async () => {
+    const owner = await h.user("owner");
+    const cases: [string[], Record<string, number>][] = [
+      [["instance:read"], { "/users": 200, "/apps/default": 403, "/apps/default/domains": 403 }],
+      [["app:read"], { "/users": 403, "/apps/default": 200, "/apps/default/domains": 200 }],
+      [["script:read"], { "/users": 403, "/apps/default": 403, "/apps/default/scripts": 200 }],
+    ];
+    for (const [scopes, expected] of cases) {
+      const key = await owner.withKey(scopes);
+      const got: Record<string, number> = {};
+      for (const path of Object.keys(expected)) got[path] = (await key.get(path)).status;
+      expect(got, scopes.join(",")).toEqual(expected);
+    }
+  });
+
   it("a key bound to one app sees only that app; other apps are 404, instance actions 403", async () => {
     const owner = await h.user("owner");
     await owner.post("/apps", { name: "Blog" });

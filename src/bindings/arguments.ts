@@ -4,24 +4,45 @@
  * method validates its arguments with these before touching storage.
  */
 import { HostCallError, type HostValue } from "../../runtime/index.js";
+import { findUnstorable, isStorableText, UNSTORABLE_TEXT } from "../lib/storable-text.js";
 
 export const typeError = (message: string) => new HostCallError("TypeError", message);
 export const rangeError = (message: string) => new HostCallError("RangeError", message);
 
-/** A string of 1..max characters, without NUL. */
+/**
+ * The one rule for text a script hands to storage (lib/storable-text.ts): PostgreSQL
+ * cannot store NUL or an unpaired surrogate, so the script gets a TypeError naming
+ * the argument instead of a failed query.
+ */
+export function storableString(value: string, name: string): string {
+  if (!isStorableText(value)) throw typeError(`${name} ${UNSTORABLE_TEXT}`);
+  return value;
+}
+
+/** A string of 1..max characters that storage can hold. */
 export function nonEmptyString(value: HostValue, name: string, max: number): string {
   if (typeof value !== "string") throw typeError(`${name} must be a string`);
   if (value.length === 0) throw typeError(`${name} must not be empty`);
   if (value.length > max) throw rangeError(`${name} must be at most ${max} characters`);
-  if (value.includes("\0")) throw typeError(`${name} must not contain NUL characters`);
-  return value;
+  return storableString(value, name);
 }
 
 export function optionalString(value: HostValue, name: string, max: number): string | undefined {
   if (value === undefined || value === null) return undefined;
   if (typeof value !== "string") throw typeError(`${name} must be a string`);
   if (value.length > max) throw rangeError(`${name} must be at most ${max} characters`);
-  return value;
+  return storableString(value, name);
+}
+
+/**
+ * Every string and key inside a JSON value (a document, a filter, a KV value, a
+ * message) must be storable too: jsonb refuses `\u0000` and unpaired surrogates.
+ */
+export function storableJson<T>(value: T, name: string): T {
+  const spot = findUnstorable(value);
+  if (!spot) return value;
+  const where = spot.path ? `${name}.${spot.path}` : name;
+  throw typeError(spot.inKey ? `${where} has a key that ${UNSTORABLE_TEXT}` : `${where} ${UNSTORABLE_TEXT}`);
 }
 
 /** An options object (or undefined) with only the listed keys. */
@@ -56,6 +77,7 @@ export function intOption(
  */
 export function jsonValue(value: HostValue, name: string, maxBytes: number): unknown {
   checkJson(value, name, 0);
+  storableJson(value, name);
   const size = Buffer.byteLength(JSON.stringify(value));
   if (size > maxBytes) throw rangeError(`${name} is ${size} bytes as JSON; the limit is ${maxBytes}`);
   return value;
@@ -87,7 +109,8 @@ export function decodeCursor(value: HostValue, name = "cursor"): unknown[] | und
   if (typeof value !== "string") throw typeError(`${name} must be a string`);
   try {
     const parts = JSON.parse(Buffer.from(value, "base64url").toString("utf8"));
-    if (Array.isArray(parts)) return parts;
+    // A forged cursor must not carry unstorable text into a query either.
+    if (Array.isArray(parts) && !findUnstorable(parts)) return parts;
   } catch {
     /* fall through */
   }

@@ -9,6 +9,7 @@ import path from "node:path";
 import { parse as parseToml, TomlError } from "smol-toml";
 import * as v from "valibot";
 import { SLUG_RE } from "../apps/slug.js";
+import { MAX_LIMIT_MEMORY_MB, MAX_LIMIT_TIME_MS } from "../scripts/limit-ceilings.js";
 import { scriptNameSchema } from "../scripts/names.js";
 import {
   cronEntrySchema,
@@ -99,10 +100,20 @@ const scriptSchema = v.pipe(
     limits: v.optional(
       v.strictObject({
         time_ms: v.optional(
-          v.pipe(v.number("time_ms must be a number"), v.integer(), v.minValue(10, "time_ms must be ≥ 10")),
+          v.pipe(
+            v.number("time_ms must be a number"),
+            v.integer(),
+            v.minValue(10, "time_ms must be ≥ 10"),
+            v.maxValue(MAX_LIMIT_TIME_MS, `time_ms must be ≤ ${MAX_LIMIT_TIME_MS}`),
+          ),
         ),
         memory_mb: v.optional(
-          v.pipe(v.number("memory_mb must be a number"), v.integer(), v.minValue(8, "memory_mb must be ≥ 8")),
+          v.pipe(
+            v.number("memory_mb must be a number"),
+            v.integer(),
+            v.minValue(8, "memory_mb must be ≥ 8"),
+            v.maxValue(MAX_LIMIT_MEMORY_MB, `memory_mb must be ≤ ${MAX_LIMIT_MEMORY_MB}`),
+          ),
         ),
       }),
       {},

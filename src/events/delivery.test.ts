@@ -147,6 +147,21 @@ describe.each(testDbKinds())("event delivery [%s]", (kind) => {
     expect(execs.body.items.filter((e: { scriptName: string }) => e.scriptName === "flaky")).toHaveLength(3);
   });
 
+  it("dead-letters a handler whose error message holds NUL, never blocking on it", async () => {
+    const owner = await h.user("owner");
+    await setup(owner, { flaky: `throw new Error("bad \\u0000 byte");` }, [
+      { script: "flaky", kind: "kv", config: { collection: "orders" }, retry: { maxAttempts: 1 } },
+    ]);
+    await write("k=o1");
+    await expect
+      .poll(async () => (await owner.get("/apps/default/dead-letters")).body.items[0]?.lastError, {
+        timeout: 10_000,
+      })
+      // The sandbox hands error messages over as C strings, cut at the NUL; were it kept, the
+      // dispatcher would store it as U+FFFD (a text column cannot hold NUL).
+      .toMatch(/^Error: bad (\uFFFD byte)?$/);
+  });
+
   it("marks the dead letter handler_failed when the dead-letter handler fails, never making another", async () => {
     const owner = await h.user("owner");
     await setup(owner, { flaky: `throw new Error("no");`, dlq: `throw new Error("handler broken too");` }, [

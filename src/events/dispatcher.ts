@@ -17,6 +17,7 @@ import type { Db } from "../db/client.js";
 import { backoffDelay } from "../lib/backoff.js";
 import { uuidv7 } from "../lib/ids.js";
 import type { Logger } from "../lib/logger.js";
+import { toStorableText } from "../lib/storable-text.js";
 import type { Scripts } from "../scripts/scripts.js";
 import { type DeadLetters, eventSource } from "./dead-letters.js";
 import { type HttpPayload, requestFromPayload } from "./http-payload.js";
@@ -256,8 +257,11 @@ export class Dispatcher {
     this.stats.delivered++;
   }
 
-  private async failed(row: OutboxRow, error: string, executionId: string): Promise<void> {
+  private async failed(row: OutboxRow, message: string, executionId: string): Promise<void> {
     const { db, deadLetters, log, config } = this.deps;
+    // The message is the script's own error text: a NUL or an unpaired surrogate in it would fail
+    // this update on every attempt (text columns cannot hold them), and the lease would retry forever.
+    const error = toStorableText(message);
     const retry = effectiveRetry(row.retry, config.retry);
     if (row.attempts < row.maxAttempts) {
       const delay = backoffDelay(retry.backoff, row.attempts, retry.delayMs, retry.maxDelayMs);

@@ -63,11 +63,14 @@ describe.each(testDbKinds())("execution recorder [%s]", (kind) => {
     });
   });
 
-  it("stores records whose texts hold NUL characters (as U+FFFD) without losing the rest of the batch", async () => {
+  it("stores records whose texts hold NUL or unpaired surrogates (as U+FFFD) without losing the rest of the batch", async () => {
     const nul = record({
       request: "GET /a\0b",
       error: { name: "Error", message: "bad \0 byte" },
-      logs: [{ level: "log", message: "x\0y", at: 1 }] as never,
+      logs: [
+        { level: "log", message: "x\0y", at: 1 },
+        { level: "log", message: "half \ud800 a pair", at: 2 },
+      ] as never,
     });
     const other = record();
     h.services.recorder.record(nul);
@@ -76,7 +79,7 @@ describe.each(testDbKinds())("execution recorder [%s]", (kind) => {
     expect(await read(nul.id)).toMatchObject({
       request: "GET /a\uFFFDb",
       error: { message: "bad \uFFFD byte" },
-      logs: [{ message: "x\uFFFDy" }],
+      logs: [{ message: "x\uFFFDy" }, { message: "half \uFFFD a pair" }],
     });
     expect(await read(other.id)).toBeDefined();
   });

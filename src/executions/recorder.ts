@@ -12,6 +12,7 @@
 import { sql } from "drizzle-orm";
 import type { Db } from "../db/client.js";
 import type { Logger } from "../lib/logger.js";
+import { toStorableText } from "../lib/storable-text.js";
 import type { executions } from "./schema.js";
 
 export type ExecutionRecord = typeof executions.$inferInsert;
@@ -55,7 +56,7 @@ export class ExecutionRecorder {
         const batch = this.queue.splice(0, BATCH);
         try {
           await this.db.execute(
-            sql`${INSERT_BATCH}${JSON.stringify(batch.map(toJsonRow), withoutNul)}::jsonb${INSERT_END}`,
+            sql`${INSERT_BATCH}${JSON.stringify(batch.map(toJsonRow), storable)}::jsonb${INSERT_END}`,
           );
         } catch (err) {
           this.log.error(
@@ -74,11 +75,12 @@ export class ExecutionRecorder {
 }
 
 /**
- * PostgreSQL's text and jsonb cannot hold U+0000, and one such character (a script's
- * `console.log("\0")`) would fail the whole batch, other apps' records included: it becomes U+FFFD.
+ * PostgreSQL's text and jsonb cannot hold U+0000 or an unpaired surrogate, and one such
+ * character (a script's `console.log("\0")` or `console.log("\ud800")`) would fail the
+ * whole batch, other apps' records included: it becomes U+FFFD.
  */
-function withoutNul(_key: string, value: unknown): unknown {
-  return typeof value === "string" && value.includes("\0") ? value.replaceAll("\0", "\uFFFD") : value;
+function storable(_key: string, value: unknown): unknown {
+  return typeof value === "string" ? toStorableText(value) : value;
 }
 
 /** A record with the column names of the table, as jsonb_to_recordset reads it. */

@@ -7,6 +7,7 @@ import { vValidator } from "@hono/valibot-validator";
 import type { Env, MiddlewareHandler } from "hono";
 import * as v from "valibot";
 import { badRequest, PicloudError, validationFailed } from "./errors.js";
+import { describeUnstorable, findUnstorable, isStorableText } from "./storable-text.js";
 
 type Issue = v.BaseIssue<unknown>;
 
@@ -68,16 +69,61 @@ export function jsonBody<S extends v.GenericSchema>(
     } catch {
       throw badRequest("request body is not valid JSON");
     }
+    refuseUnstorable(raw, "body");
     c.req.addValidatedData("json", parseOrThrow(schema, raw, "body") as object);
     await next();
   };
 }
 
+/**
+ * The shared rule for every string the API may store (see lib/storable-text.ts),
+ * applied to the whole parsed value before any schema runs, so no route can
+ * forget it: a 400 naming the field, e.g. `name: must not contain NUL or unpaired surrogates`.
+ */
+function refuseUnstorable(value: unknown, what: "body" | "query"): void {
+  const spot = findUnstorable(value);
+  if (!spot) return;
+  // A query's values are lists (?a=1&a=2): name the parameter, not its index.
+  const found = what === "query" ? { ...spot, path: spot.path.replace(/\.\d+$/, "") } : spot;
+  const message = describeUnstorable(found, what);
+  throw validationFailed(`invalid ${what}: ${message}`, { problems: [{ field: found.path, message }] });
+}
+
 /** Hono middleware validating the query string. */
-export const queryParams = <S extends v.GenericSchema>(schema: S) =>
-  vValidator("query", schema, (result) => {
+export const queryParams = <S extends v.GenericSchema>(schema: S) => {
+  const validate = vValidator("query", schema, (result) => {
     if (!result.success) failWith(result.issues, "query");
   });
+  // The cast keeps vValidator's typing of c.req.valid("query") for the routes.
+  const guarded: MiddlewareHandler = async (c, next) => {
+    refuseUnstorable(c.req.queries(), "query");
+    return validate(c as never, next);
+  };
+  return guarded as typeof validate;
+};
+
+/**
+ * Hono middleware for path parameters, mounted once in front of every admin
+ * route: the same rule as for bodies and queries, so a segment that decodes to
+ * NUL or an unpaired surrogate is a 400 (`path: must not contain …`) before it
+ * can reach a query, where PostgreSQL would fail on it. A 400 rather than a 404
+ * because some paths name what is being created (a file, a topic).
+ */
+export const storablePath = (): MiddlewareHandler => async (c, next) => {
+  for (const segment of new URL(c.req.url).pathname.split("/")) {
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(segment);
+    } catch {
+      continue; // malformed escapes stay as they are (Hono keeps them raw): plain ASCII
+    }
+    if (!isStorableText(decoded)) {
+      const message = describeUnstorable({ path: "", inKey: false }, "path");
+      throw validationFailed(message, { problems: [{ field: "path", message }] });
+    }
+  }
+  await next();
+};
 
 /** A loose but useful e-mail check (valibot's own rejects valid short TLDs). */
 export const emailSchema = v.pipe(
@@ -93,6 +139,9 @@ export const passwordSchema = v.pipe(
   v.minLength(10, "must be at least 10 characters"),
   v.maxLength(256, "must be at most 256 characters"),
 );
+
+/** The largest value of a PostgreSQL `integer` (int4) column: larger numbers fail the query. */
+export const INT4_MAX = 2 ** 31 - 1;
 
 /** An optional integer in [min, max], with the messages to give when it is outside. */
 export const optionalIntegerBetween = (min: number, tooSmall: string, max: number, tooLarge: string) =>

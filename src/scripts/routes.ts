@@ -11,7 +11,7 @@ import { assertCan } from "../auth/capabilities.js";
 import { type AdminEnv, principalOf } from "../auth/http.js";
 import type { ChangeFeed } from "../db/change-feed.js";
 import { notFound, PicloudError } from "../lib/errors.js";
-import { jsonBody, parseOrThrow } from "../lib/http-validation.js";
+import { INT4_MAX, jsonBody, parseOrThrow } from "../lib/http-validation.js";
 import type { Deployer } from "./deploy.js";
 import {
   createRouteBody,
@@ -32,9 +32,10 @@ export interface ScriptRouteDeps {
   changes: ChangeFeed;
 }
 
+/** A version in the path; beyond the int4 column's range it names no version (and must not reach the query). */
 function versionNumber(raw: string): number {
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw notFound("version");
+  if (!Number.isInteger(n) || n < 1 || n > INT4_MAX) throw notFound("version");
   return n;
 }
 
@@ -91,7 +92,16 @@ export function scriptRoutes({ apps, scripts, routes, deployer, changes }: Scrip
       )
       .post(
         "/:app/scripts/:script/rollback",
-        jsonBody(v.strictObject({ version: v.pipe(v.number(), v.integer(), v.minValue(1)) })),
+        jsonBody(
+          v.strictObject({
+            version: v.pipe(
+              v.number(),
+              v.integer(),
+              v.minValue(1, "version must be at least 1"),
+              v.maxValue(INT4_MAX, `version must be at most ${INT4_MAX}`),
+            ),
+          }),
+        ),
         async (c) => {
           const p = principalOf(c);
           const app = await apps.load(p, c.req.param("app"));

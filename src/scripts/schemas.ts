@@ -1,6 +1,8 @@
 /** Request bodies of the scripts admin API and of deploy manifests (valibot). */
 import * as v from "valibot";
 import { hostnameSchema } from "../apps/slug.js";
+import { optionalIntegerBetween } from "../lib/http-validation.js";
+import { MAX_LIMIT_MEMORY_MB, MAX_LIMIT_TIME_MS } from "./limit-ceilings.js";
 import { methodSchema, routePathSchema, scriptNameSchema } from "./names.js";
 import { DISPATCH_MODES, ISOLATIONS, SCRIPT_KINDS } from "./schema.js";
 
@@ -17,8 +19,18 @@ export const sourceSchema = v.pipe(
 );
 
 export const limitsSchema = v.strictObject({
-  timeMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(10, "limits.timeMs must be at least 10"))),
-  memoryMb: v.optional(v.pipe(v.number(), v.integer(), v.minValue(8, "limits.memoryMb must be at least 8"))),
+  timeMs: optionalIntegerBetween(
+    10,
+    "limits.timeMs must be at least 10",
+    MAX_LIMIT_TIME_MS,
+    `limits.timeMs must be at most ${MAX_LIMIT_TIME_MS}`,
+  ),
+  memoryMb: optionalIntegerBetween(
+    8,
+    "limits.memoryMb must be at least 8",
+    MAX_LIMIT_MEMORY_MB,
+    `limits.memoryMb must be at most ${MAX_LIMIT_MEMORY_MB}`,
+  ),
 });
 
 export const isolationSchema = v.picklist(ISOLATIONS, `isolation must be one of ${ISOLATIONS.join(", ")}`);

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { seedFixture } from "../testing/bad-input-fixture.js";
 import { testDbKinds } from "../testing/database.js";
+import { snapshotTables } from "../testing/db-snapshot.js";
 import { useHarness } from "../testing/harness.js";
 
 describe.each(testDbKinds())("bad input gets a clear 4xx and changes nothing [%s]", (kind) => {
@@ -100,6 +102,119 @@ describe.each(testDbKinds())("bad input gets a clear 4xx and changes nothing [%s
     expect(JSON.stringify(res.body)).not.toContain("app_members");
   });
 });
+
+describe.each(testDbKinds())(
+  "text PostgreSQL cannot store, and numbers past a column, are a 400 [%s]",
+  (kind) => {
+    const h = useHarness(kind);
+    const NUL = "must not contain NUL or unpaired surrogates";
+
+    // The requests of issue 9 that answered 500 on both databases; bodies are raw JSON text.
+    const cases: { method: string; path: string; body?: string; status: number; message: string }[] = [
+      { method: "POST", path: "/apps", body: '{"name":"a\\u0000b"}', status: 400, message: `name: ${NUL}` },
+      {
+        method: "PATCH",
+        path: "/apps/x",
+        body: '{"vars":{"A":"\\ud800"}}',
+        status: 400,
+        message: `vars.A: ${NUL}`,
+      },
+      {
+        method: "PATCH",
+        path: "/apps/x",
+        body: '{"vars":{"A\\u0000":"x"}}',
+        status: 400,
+        message: `vars: keys ${NUL}`,
+      },
+      {
+        method: "POST",
+        path: "/api-keys",
+        body: '{"name":"a\\u0000b","scopes":["app:read"]}',
+        status: 400,
+        message: `name: ${NUL}`,
+      },
+      {
+        method: "POST",
+        path: "/apps/x/routes",
+        body: '{"script":"a\\u0000","path":"/nul"}',
+        status: 400,
+        message: `script: ${NUL}`,
+      },
+      {
+        method: "POST",
+        path: "/apps/x/triggers",
+        body: '{"script":"s","kind":"kv","config":{"collection":"a\\u0000b"}}',
+        status: 400,
+        message: `config.collection: ${NUL}`,
+      },
+      {
+        method: "POST",
+        path: "/apps/x/scripts/s/rollback",
+        body: '{"version":1e308}',
+        status: 400,
+        message: "version must be at most 2147483647",
+      },
+      {
+        method: "POST",
+        path: "/apps/x/scripts/s/rollback",
+        body: '{"version":9007199254740993}',
+        status: 400,
+        message: "version must be at most 2147483647",
+      },
+      {
+        method: "PATCH",
+        path: "/apps/x/scripts/s",
+        body: '{"limits":{"timeMs":1e308}}',
+        status: 400,
+        message: "limits.timeMs must be at most 3600000",
+      },
+      {
+        method: "PATCH",
+        path: "/apps/x/scripts/s",
+        body: '{"limits":{"memoryMb":4097}}',
+        status: 400,
+        message: "limits.memoryMb must be at most 4096",
+      },
+      {
+        method: "POST",
+        path: "/apps/x/dead-letters/{deadLetter}/resolve",
+        body: '{"reason":"\\u0000"}',
+        status: 400,
+        message: `reason: ${NUL}`,
+      },
+      { method: "GET", path: "/apps/a%00b", status: 400, message: `path: ${NUL}` },
+      { method: "GET", path: "/apps/x/scripts/a%00b", status: 400, message: `path: ${NUL}` },
+      { method: "DELETE", path: "/apps/x/topics/a%00b", status: 400, message: `path: ${NUL}` },
+      { method: "GET", path: "/apps/x/executions?script=a%00b", status: 400, message: `script: ${NUL}` },
+      // A lone surrogate cannot be percent-encoded as UTF-8: it stays raw, names nothing.
+      { method: "GET", path: "/apps/x/scripts/a%ED%A0%80b", status: 404, message: "script not found" },
+      {
+        method: "GET",
+        path: "/apps/x/scripts/s/versions/99999999999",
+        status: 404,
+        message: "version not found",
+      },
+      {
+        method: "POST",
+        path: "/auth/login",
+        body: '{"email":"a\\u0000b@example.com","password":"x"}',
+        status: 400,
+        message: `email: ${NUL}`,
+      },
+    ];
+
+    for (const c of cases) {
+      it(`${c.method} ${c.path} ${c.body ?? ""} → ${c.status}`, async () => {
+        const { owner, ids } = await seedFixture(h);
+        const before = await snapshotTables(h.services.database);
+        const res = await owner.request(c.method, c.path.replace("{deadLetter}", ids.deadLetter), c.body);
+        expect(res.status).toBe(c.status);
+        expect(res.body.error.message).toContain(c.message);
+        expect(await snapshotTables(h.services.database)).toEqual(before);
+      });
+    }
+  },
+);
 
 describe.each(testDbKinds())("metrics [%s]", (kind) => {
   const h = useHarness(kind);

@@ -20,6 +20,7 @@ import { cronRoutes } from "../events/cron-routes.js";
 import { eventRoutes } from "../events/routes.js";
 import { executionRoutes } from "../executions/routes.js";
 import { PicloudError } from "../lib/errors.js";
+import { storablePath } from "../lib/http-validation.js";
 import { topicRoutes } from "../realtime/routes.js";
 import { realtimeRoutes } from "../realtime/sse-endpoint.js";
 import { scriptRoutes } from "../scripts/routes.js";
@@ -72,6 +73,7 @@ export function createHttpApp(services: Services): Hono<AdminEnv> {
       })(c, next);
     })
     .use(crossOriginGuard(options.publicUrl))
+    .use(storablePath())
     .use(authenticate(services))
     .route("/auth", sessionRoutes({ ...services, secureCookies }))
     .route("/users", userRoutes(services.users))

@@ -111,8 +111,18 @@ export default function install(I: Internals): object {
         }
         const obj = new Object() as Record<string, unknown>;
         memory.set(value, obj);
-        for (const key of Object.keys(value))
-          obj[key] = clone((value as Record<string, unknown>)[key], memory);
+        for (const key of Object.keys(value)) {
+          const copy = clone((value as Record<string, unknown>)[key], memory);
+          // An own "__proto__" key must be copied as a key: assigning it would set the prototype.
+          if (key === "__proto__")
+            Object.defineProperty(obj, key, {
+              value: copy,
+              writable: true,
+              enumerable: true,
+              configurable: true,
+            });
+          else obj[key] = copy;
+        }
         return obj;
       }
       default:

@@ -5,12 +5,10 @@
  * way out: relative, `/`-separated, no empty, `.` or `..` segments, no NUL,
  * control characters or backslashes, NFC-normalized Unicode.
  */
-import { rangeError, typeError } from "../arguments.js";
+import { rangeError, storableString, typeError } from "../arguments.js";
 
 export const MAX_PATH = 1024;
 export const MAX_SEGMENT_BYTES = 255;
-
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /**
  * The normalized path, or a TypeError/RangeError (HostCallError) naming `name`.
@@ -20,9 +18,8 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 export function filePath(value: unknown, name = "path"): string {
   if (typeof value !== "string") throw typeError(`${name} must be a string`);
   if (value.length === 0) throw typeError(`${name} must not be empty`);
-  if (value.includes("\0")) throw typeError(`${name} must not contain NUL characters`);
+  storableString(value, name);
   if (hasControl(value)) throw typeError(`${name} must not contain control characters`);
-  if (LONE_SURROGATE.test(value)) throw typeError(`${name} must be well-formed Unicode (a lone surrogate)`);
   const path = value.normalize("NFC");
   if (path.length > MAX_PATH) throw rangeError(`${name} must be at most ${MAX_PATH} characters`);
   if (path.includes("\\")) throw typeError(`${name} must not contain backslashes (separate segments with /)`);
@@ -40,14 +37,13 @@ export function filePath(value: unknown, name = "path"): string {
 export function pathPrefix(value: unknown, name = "prefix"): string | undefined {
   if (value === undefined || value === null || value === "") return undefined;
   if (typeof value !== "string") throw typeError(`${name} must be a string`);
-  if (value.includes("\0")) throw typeError(`${name} must not contain NUL characters`);
-  if (LONE_SURROGATE.test(value)) throw typeError(`${name} must be well-formed Unicode (a lone surrogate)`);
+  storableString(value, name);
   const prefix = value.normalize("NFC");
   if (prefix.length > MAX_PATH) throw rangeError(`${name} must be at most ${MAX_PATH} characters`);
   return prefix;
 }
 
-/** C0 controls (NUL has its own message), DEL and C1 controls. */
+/** C0 controls (NUL is refused before, by the shared rule), DEL and C1 controls. */
 function hasControl(s: string): boolean {
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);

@@ -172,7 +172,7 @@ describe.each(testDbKinds())("env.files as a script sees it [%s]", (kind) => {
       parent: "TypeError: path must not contain .. segments",
       deepParent: "TypeError: path must not contain .. segments",
       absolute: "TypeError: path must be relative (no leading /)",
-      nul: "TypeError: path must not contain NUL characters",
+      nul: "TypeError: path must not contain NUL or unpaired surrogates",
       emptySegment: "TypeError: path must not contain empty segments (// or a trailing /)",
       dotFirst: "TypeError: path must not contain . segments",
       dotInside: "TypeError: path must not contain . segments",

@@ -125,7 +125,7 @@ describe.each(testDbKinds())("files admin API [%s]", (kind) => {
     const tries: [string, RequestInit, number, string][] = [
       ["a%2F..%2F..%2Fb", { body: "x" }, 400, "path must not contain .. segments"],
       ["%2Fetc%2Fpasswd", { body: "x" }, 400, "path must be relative (no leading /)"],
-      ["a%00b", { body: "x" }, 400, "path must not contain NUL characters"],
+      ["a%00b", { body: "x" }, 400, "path: must not contain NUL or unpaired surrogates"],
       ["a%5Cb", { body: "x" }, 400, "path must not contain backslashes (separate segments with /)"],
       ["a%0Ab", { body: "x" }, 400, "path must not contain control characters"],
       ["a//b", { body: "x" }, 400, "path must not contain empty segments (// or a trailing /)"],

@@ -27,6 +27,31 @@ describe.each(testDbKinds())("env.kv as a script sees it [%s]", (kind) => {
     });
   });
 
+  it("round-trips JSON values exactly, own __proto__ keys included (get and list)", async () => {
+    const owner = await h.user("owner");
+    const out = await h.runScript(
+      owner,
+      `const c = env.kv.collection("exact");
+       const text = '{"__proto__":{"admin":true},"a":[{"__proto__":1}],"constructor":"c","":0}';
+       await c.set("k", JSON.parse(text));
+       const got = await c.get("k");
+       const listed = (await c.list()).items[0].value;
+       return Response.json({
+         got: JSON.stringify(got),
+         listed: JSON.stringify(listed),
+         ownKey: Object.keys(got).includes("__proto__"),
+         prototypeUntouched: Object.getPrototypeOf(got) === Object.prototype && got.admin === undefined,
+       });`,
+    );
+    // jsonb keeps keys sorted by length, then bytes: compare the parsed shapes, key order aside.
+    const expected = JSON.parse('{"__proto__":{"admin":true},"a":[{"__proto__":1}],"constructor":"c","":0}');
+    expect(JSON.parse(out.got)).toEqual(expected);
+    expect(JSON.parse(out.listed)).toEqual(JSON.parse(out.got));
+    expect(out.got).toContain('"__proto__":{"admin":true}');
+    expect(out.got).toContain('[{"__proto__":1}]');
+    expect(out).toMatchObject({ ownKey: true, prototypeUntouched: true });
+  });
+
   it("pages lists with a cursor, by prefix, in bytewise key order", async () => {
     const owner = await h.user("owner");
     const out = await h.runScript(
