@@ -74,7 +74,12 @@ describe("sandboxes on worker threads", () => {
           guestSource: "(call) => ({ wait: () => call('wait') })",
           methods: {
             wait: (_args: HostValue[], signal: AbortSignal) =>
-              new Promise((resolve) => signal.addEventListener("abort", () => resolve((aborted = true)))),
+              new Promise((resolve) =>
+                signal.addEventListener("abort", () => {
+                  aborted = true;
+                  resolve(null);
+                }),
+              ),
           },
         },
       ],
