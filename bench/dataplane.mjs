@@ -5,8 +5,10 @@
 //   2. the same with isolation = "script" (one evaluated context reused);
 //   3. the examples/hono-app Hono app through PiCloud vs the same app on bare
 //      @hono/node-server.
+// PiCloud runs once per sandbox thread count (PICLOUD_SANDBOX_THREADS: 0 = the
+// main thread, then 1 and 2), so thread counts compare in the same run too.
 // Needs `npm run build` and wrk (apt-get install wrk).
-//   node bench/dataplane.mjs [seconds]
+//   node bench/dataplane.mjs [seconds] [thread counts, e.g. 0,1,2]
 import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -16,6 +18,7 @@ import { build } from "esbuild";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const SECONDS = Number(process.argv[2] ?? 10);
+const THREADS = (process.argv[3] ?? "0,1,2").split(",").map(Number);
 const tmp = mkdtempSync(path.join(os.tmpdir(), "picloud-bench-dp-"));
 
 function wrk(url, host) {
@@ -123,24 +126,32 @@ const bareApp = await startProcess([path.join(tmp, "bare-hono-app.mjs")], {}, /l
 const bareBooks = wrk(`http://127.0.0.1:${bareApp.port}/books/2`);
 await stop(bareApp);
 
-const picloud = await startProcess(
-  [path.join(root, "dist/src/main.js"), "start"],
-  {
-    PICLOUD_PORT: "0",
-    PICLOUD_DATA_DIR: dataDir,
-    PICLOUD_DEPLOY_ON_START: path.join(project, "picloud.toml"),
-    PICLOUD_LOG_LEVEL: "info",
-    PICLOUD_ADMIN_EMAIL: "b@example.com",
-    PICLOUD_ADMIN_PASSWORD: "bench password 1",
-  },
-  /"port":(\d+)[^\n]*"PiCloud is ready"/,
-);
-const base = `http://127.0.0.1:${picloud.port}`;
-// The demo project is the default app: it answers on default.localhost, not on the admin host.
-const fresh = wrk(`${base}/hello`, "default.localhost");
-const reuse = wrk(`${base}/hello-reuse`, "default.localhost");
-const books = wrk(`${base}/books/2`, "hono.localhost");
-await stop(picloud);
+const runs = [];
+for (const threads of THREADS) {
+  rmSync(dataDir, { recursive: true, force: true });
+  const picloud = await startProcess(
+    [path.join(root, "dist/src/main.js"), "start"],
+    {
+      PICLOUD_PORT: "0",
+      PICLOUD_DATA_DIR: dataDir,
+      PICLOUD_DEPLOY_ON_START: path.join(project, "picloud.toml"),
+      PICLOUD_LOG_LEVEL: "info",
+      PICLOUD_ADMIN_EMAIL: "b@example.com",
+      PICLOUD_ADMIN_PASSWORD: "bench password 1",
+      PICLOUD_SANDBOX_THREADS: String(threads),
+    },
+    /"port":(\d+)[^\n]*"PiCloud is ready"/,
+  );
+  const base = `http://127.0.0.1:${picloud.port}`;
+  // The demo project is the default app: it answers on default.localhost, not on the admin host.
+  runs.push({
+    threads,
+    fresh: wrk(`${base}/hello`, "default.localhost"),
+    reuse: wrk(`${base}/hello-reuse`, "default.localhost"),
+    books: wrk(`${base}/books/2`, "hono.localhost"),
+  });
+  await stop(picloud);
+}
 rmSync(tmp, { recursive: true, force: true });
 
 const row = (name, r, b) =>
@@ -151,7 +162,13 @@ console.log(
 console.log("| server | req/s | of baseline | p50 ms | p99 ms | non-2xx |");
 console.log("| --- | ---: | ---: | ---: | ---: | ---: |");
 console.log(row("bare Hono, hello (baseline 1, 2)", bare, bare));
-console.log(row("PiCloud, hello, fresh context per request", fresh, bare));
-console.log(row("PiCloud, hello, isolation = script", reuse, bare));
+const label = (t) => (t === 0 ? "main thread" : `${t} sandbox thread${t > 1 ? "s" : ""}`);
+for (const r of runs) {
+  console.log(row(`PiCloud, hello, fresh context per request, ${label(r.threads)}`, r.fresh, bare));
+  console.log(row(`PiCloud, hello, isolation = script, ${label(r.threads)}`, r.reuse, bare));
+}
 console.log(row("bare Hono, examples/hono-app GET /books/2 (baseline 3)", bareBooks, bareBooks));
-console.log(row("PiCloud, examples/hono-app GET /books/2 (fresh context)", books, bareBooks));
+for (const r of runs)
+  console.log(
+    row(`PiCloud, examples/hono-app GET /books/2 (fresh context), ${label(r.threads)}`, r.books, bareBooks),
+  );

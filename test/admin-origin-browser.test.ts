@@ -9,7 +9,13 @@
 import type { Browser, Page } from "playwright-core";
 import { afterAll, describe, expect, it } from "vitest";
 import { freePort, launchChromium } from "../src/testing/browser.js";
-import { ADMIN, type DaemonProcess, loopbackFetch, startDaemonProcess } from "../src/testing/daemon.js";
+import {
+  ADMIN,
+  adminCookie,
+  type DaemonProcess,
+  loopbackFetch,
+  startDaemonProcess,
+} from "../src/testing/daemon.js";
 
 /** The attack: every way a page can send a request to the admin API, with the results written into the page. */
 const attackPage = (adminOrigin: string) => `<!doctype html><html><body><pre id="results"></pre><script>
@@ -47,12 +53,7 @@ describe("the admin origin in a browser", () => {
     const adminOrigin = `http://localhost:${port}`;
 
     // An editor-made page in the default app and in another app.
-    const login = await fetch(`${daemon.url}/api/v1/admin/auth/login`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ email: ADMIN.PICLOUD_ADMIN_EMAIL, password: ADMIN.PICLOUD_ADMIN_PASSWORD }),
-    });
-    const cookie = login.headers.getSetCookie()[0]!.split(";")[0]!;
+    const cookie = await adminCookie(daemon.url);
     const admin = (method: string, path: string, body?: unknown) =>
       fetch(`${daemon!.url}/api/v1/admin${path}`, {
         method,

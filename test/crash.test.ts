@@ -8,19 +8,19 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { ADMIN, type DaemonProcess, loopbackFetch, startDaemonProcess } from "../src/testing/daemon.js";
+import {
+  ADMIN,
+  adminCookie,
+  type DaemonProcess,
+  loopbackFetch,
+  startDaemonProcess,
+} from "../src/testing/daemon.js";
 import { createPostgresDatabase, testDbKinds } from "../src/testing/database.js";
 
 const BURST = 1000;
 
 async function login(base: string): Promise<Record<string, string>> {
-  const res = await fetch(`${base}/api/v1/admin/auth/login`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ email: ADMIN.PICLOUD_ADMIN_EMAIL, password: ADMIN.PICLOUD_ADMIN_PASSWORD }),
-  });
-  const cookie = res.headers.getSetCookie()[0]!.split(";")[0]!;
-  return { cookie, "content-type": "application/json" };
+  return { cookie: await adminCookie(base), "content-type": "application/json" };
 }
 
 describe.each(testDbKinds())("kill -9 in the middle of a burst [%s]", (kind) => {

@@ -7,7 +7,13 @@
  * each of these held every request of the daemon for 3 to 31 seconds.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ADMIN, type DaemonProcess, loopbackFetch, startDaemonProcess } from "../src/testing/daemon.js";
+import {
+  ADMIN,
+  adminCookie,
+  type DaemonProcess,
+  loopbackFetch,
+  startDaemonProcess,
+} from "../src/testing/daemon.js";
 
 const fetchOf = (body: string) => `export default { async fetch(request, env) { ${body} } }`;
 const STUCK: [string, string][] = [
@@ -26,12 +32,7 @@ describe("a stuck script holds only its own thread", () => {
       PICLOUD_DEPLOY_ON_START: "off",
       PICLOUD_SANDBOX_THREADS: "2",
     });
-    const login = await fetch(`${daemon.url}/api/v1/admin/auth/login`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ email: ADMIN.PICLOUD_ADMIN_EMAIL, password: ADMIN.PICLOUD_ADMIN_PASSWORD }),
-    });
-    const cookie = login.headers.getSetCookie()[0]!.split(";")[0]!;
+    const cookie = await adminCookie(daemon.url);
     const deploy = async (app: string, scripts: unknown[]) => {
       await fetch(`${daemon!.url}/api/v1/admin/apps`, {
         method: "POST",

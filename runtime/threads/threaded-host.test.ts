@@ -98,6 +98,28 @@ describe("sandboxes on worker threads", () => {
     expect(host.gate.inUse).toBe(0);
   });
 
+  // On the main thread each of these exhausted Node's stack before QuickJS's and reloaded the module.
+  const DEEP: [string, string][] = [
+    [
+      "JSON.stringify of an object nested 20,000 levels",
+      "let o = {}; for (let i = 0; i < 20000; i++) o = { o }; JSON.stringify(o)",
+    ],
+    ["source nested 20,000 brackets deep", "eval('['.repeat(20000) + ']'.repeat(20000))"],
+  ];
+  it.each(DEEP)("turns %s into a catchable stack overflow, keeping the module", async (_name, body) => {
+    const before = host.stats().moduleReloads;
+    const ran = await run(
+      host,
+      fetchJob(
+        fetchOf(
+          `try { ${body}; return new Response("no error") } catch (e) { return new Response(e.name + ": " + e.message) }`,
+        ),
+      ),
+    );
+    expect(ran.text).toMatch(/^(InternalError|RangeError|SyntaxError): .*(stack|deep|recursion)/i);
+    expect(host.stats().moduleReloads).toBe(before);
+  });
+
   it("runs each execution from a fresh state, with the source it was given for its version", async () => {
     const source = fetchOf("return new Response('v-' + (globalThis.seen = (globalThis.seen ?? 0) + 1))");
     const script = { versionId: "shared-version", source };

@@ -85,7 +85,14 @@ class SandboxThread {
   constructor(entry: string, data: Omit<ThreadData, "watch">) {
     const shared = new SharedArrayBuffer(8);
     this.watch = new Float64Array(shared);
-    this.worker = new Worker(entry, { workerData: { ...data, watch: shared } satisfies ThreadData });
+    this.worker = new Worker(entry, {
+      workerData: { ...data, watch: shared } satisfies ThreadData,
+      // Deep native recursion in the guest (JSON.stringify of a deeply nested object; source nested
+      // 20,000 brackets deep, whose parser needs more than Node's 4 MiB default for workers) must reach
+      // QuickJS's own stack limit, a catchable error, before Node's stack runs out and the module has
+      // to reload. Reserved, not committed: it costs no memory until used.
+      resourceLimits: { stackSizeMb: 16 },
+    });
   }
 
   post(message: ToThread): void {

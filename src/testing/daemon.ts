@@ -183,6 +183,17 @@ export const ADMIN = {
   PICLOUD_ADMIN_PASSWORD: "owner password 123",
 };
 
+/** Logs in as ADMIN over the admin API and returns the session's Cookie header value. */
+export async function adminCookie(adminUrl: string): Promise<string> {
+  const res = await fetch(`${adminUrl}/api/v1/admin/auth/login`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ email: ADMIN.PICLOUD_ADMIN_EMAIL, password: ADMIN.PICLOUD_ADMIN_PASSWORD }),
+  });
+  if (res.status !== 200) throw new Error(`login failed: ${res.status} ${await res.text()}`);
+  return res.headers.getSetCookie()[0]!.split(";")[0]!;
+}
+
 /** `picloud login` as ADMIN with the CLI environment `env` (its config dir and URL); throws when it fails. */
 export async function loginAsAdmin(
   env: Record<string, string>,
