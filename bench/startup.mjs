@@ -120,6 +120,17 @@ if (pgOk) {
   const env = { ...admin, DATABASE_URL: u.toString(), PICLOUD_DATA_DIR: path.join(tmp, "pg") };
   await measure([entry, "start"], env, READY); // migrate once
   results.push(await series("picloud, PostgreSQL server", null, [entry, "start"], env, READY));
+  // What the sandbox threads cost at idle: the same with sandboxes on the main thread, and with one thread.
+  for (const threads of ["0", "1"])
+    results.push(
+      await series(
+        `picloud, PostgreSQL server, PICLOUD_SANDBOX_THREADS=${threads}`,
+        null,
+        [entry, "start"],
+        { ...env, PICLOUD_SANDBOX_THREADS: threads },
+        READY,
+      ),
+    );
   await sql`drop database if exists picloud_bench_startup with (force)`;
 }
 await sql.end();
