@@ -315,6 +315,17 @@ export function createThreadedSandboxHost(opts: ThreadedSandboxOptions): Sandbox
       const finished = new Promise<FinishedExecution>((r) => {
         resolveFinished = r;
       });
+      if (disposed) {
+        // As the in-process host does once disposed: the execution fails at once, its permit is freed.
+        const outcome: EntryOutcome = {
+          status: "error",
+          error: { name: "Error", message: "the sandbox is shutting down" },
+        };
+        permit.release();
+        resolveResult(outcome);
+        resolveFinished({ outcome, logs: [], logsTruncated: false, durationMs: 0 });
+        return { result, finished };
+      }
       const thread = pick();
       const id = nextId++;
       const now = Date.now();
