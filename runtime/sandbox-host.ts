@@ -49,6 +49,11 @@ export interface SandboxHostOptions {
    * that the interrupt handler cannot stop (see threads/threaded-host.ts).
    */
   watch?: Float64Array;
+  /**
+   * Size of this host's own gate, when another gate decides (a sandbox thread: the main thread's
+   * gate admits the work). Default: maxConcurrent, which also sizes the pools and the heap cap.
+   */
+  gateSize?: number;
 }
 
 export interface SandboxStats {
@@ -382,11 +387,14 @@ function safe(logger: SandboxLogger | undefined): SandboxLogger | undefined {
   };
 }
 
+/** 128 MiB per concurrent execution, between 256 MiB and 2 GiB (see SandboxHostOptions.maxHeapBytes). */
+export function defaultMaxHeapBytes(maxConcurrent: number): number {
+  return Math.min(2 ** 31, Math.max(256 * 1024 * 1024, maxConcurrent * 128 * 1024 * 1024));
+}
+
 export function createSandboxHost(opts: SandboxHostOptions): SandboxHost {
-  const gate = new ConcurrencyGate(opts.maxConcurrent);
-  const maxHeapBytes =
-    opts.maxHeapBytes ??
-    Math.min(2 ** 31, Math.max(256 * 1024 * 1024, opts.maxConcurrent * 128 * 1024 * 1024));
+  const gate = new ConcurrencyGate(opts.gateSize ?? opts.maxConcurrent);
+  const maxHeapBytes = opts.maxHeapBytes ?? defaultMaxHeapBytes(opts.maxConcurrent);
   const pool = new ContextPool(opts.maxConcurrent, safe(opts.logger), maxHeapBytes, opts.watch ?? null);
   const running = new Set<Execution>();
   return {

@@ -16,11 +16,11 @@ const data = workerData as ThreadData;
 const post = (message: FromThread) => port.postMessage(message);
 
 const host = createSandboxHost({
-  // Never the limit: the main thread's gate is. It sizes the memory cap and the warm pool.
-  maxConcurrent: 1_000_000,
-  maxHeapBytes:
-    data.maxHeapBytes ??
-    Math.min(2 ** 31, Math.max(256 * 1024 * 1024, data.maxConcurrent * 128 * 1024 * 1024)),
+  // This thread's share of the work sizes its pools and heap cap; the main thread's gate decides
+  // what runs, so this thread's own gate never refuses.
+  maxConcurrent: data.maxConcurrent,
+  gateSize: 1_000_000,
+  maxHeapBytes: data.maxHeapBytes,
   watch: new Float64Array(data.watch),
   logger: {
     warn: (obj, msg) => post({ type: "logger", level: "warn", obj: plain(obj), msg }),
@@ -134,18 +134,31 @@ function run(id: number, wire: WireJob, source: string, modules: Record<string, 
 function remote(id: number, binding: string | null, method: string): HostMethod {
   return (args: HostValue[] | [HostRequest], signal: AbortSignal) =>
     new Promise((resolve, reject) => {
+      if (signal.aborted) {
+        reject(signal.reason ?? new Error("aborted"));
+        return;
+      }
       const callId = nextCallId++;
-      calls.set(callId, { resolve: resolve as (value: unknown) => void, reject });
-      post({ type: "call", id, callId, binding, method, args });
-      signal.addEventListener(
-        "abort",
-        () => {
-          if (!calls.delete(callId)) return;
-          post({ type: "cancel", callId });
-          reject(signal.reason ?? new Error("aborted"));
+      // One listener per call on the execution's signal, removed when the call settles: a script
+      // making thousands of calls must not pile them up.
+      const onAbort = () => {
+        if (!calls.delete(callId)) return;
+        post({ type: "cancel", callId });
+        reject(signal.reason ?? new Error("aborted"));
+      };
+      signal.addEventListener("abort", onAbort, { once: true });
+      const settled = () => signal.removeEventListener("abort", onAbort);
+      calls.set(callId, {
+        resolve: (value) => {
+          settled();
+          resolve(value as HostValue);
         },
-        { once: true },
-      );
+        reject: (error) => {
+          settled();
+          reject(error);
+        },
+      });
+      post({ type: "call", id, callId, binding, method, args });
     });
 }
 

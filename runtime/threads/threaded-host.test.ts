@@ -98,6 +98,32 @@ describe("sandboxes on worker threads", () => {
     expect(host.gate.inUse).toBe(0);
   });
 
+  it("sends new work past a thread that is busy in guest code within its limit", async () => {
+    await warmBoth();
+    const busy = run(
+      host,
+      fetchJob(
+        fetchOf("const end = Date.now() + 1500; while (Date.now() < end) {} return new Response('done')"),
+        {
+          limits: { ...TEST_LIMITS, wallTimeMs: 10_000 },
+        },
+      ),
+    );
+    let busyDone = false;
+    void busy.then(() => {
+      busyDone = true;
+    });
+    // Give the busy script time to start running, then everything else goes to the idle thread.
+    await new Promise((r) => setTimeout(r, 100));
+    let servedMeanwhile = 0;
+    for (let i = 0; i < 5; i++) {
+      expect((await run(host, fetchJob(QUICK))).text).toBe("quick");
+      if (!busyDone) servedMeanwhile++;
+    }
+    expect(servedMeanwhile).toBe(5);
+    expect((await busy).text).toBe("done");
+  });
+
   // On the main thread each of these exhausted Node's stack before QuickJS's and reloaded the module.
   const DEEP: [string, string][] = [
     [

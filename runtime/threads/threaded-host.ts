@@ -28,6 +28,13 @@ import type { FromThread, ThreadData, ToThread, WireError, WireJob } from "./pro
 /** How long guest code may run past its deadline before its thread is terminated (docs/scripts.md). */
 export const DEFAULT_OVERRUN_GRACE_MS = 500;
 const WATCH_EVERY_MS = 50;
+/**
+ * A thread that blocks outside guest code (booting a context, freeing a huge heap) publishes no
+ * deadline; it is replaced once an execution on it is this far past its own deadline plus the grace.
+ */
+const STALL_MARGIN_MS = 5_000;
+/** A thread that dies this soon after it started is respawned only after a growing pause. */
+const EARLY_DEATH_MS = 5_000;
 /** Version ids a thread is believed to hold the source of (it asks when it does not). */
 const KNOWN_SOURCES = 512;
 
@@ -81,6 +88,7 @@ class SandboxThread {
     moduleReloads: 0,
   };
   dead = false;
+  readonly spawnedAt = Date.now();
 
   constructor(entry: string, data: Omit<ThreadData, "watch">) {
     const shared = new SharedArrayBuffer(8);
@@ -99,10 +107,22 @@ class SandboxThread {
     this.worker.postMessage(message);
   }
 
+  /** The deadline of the guest code running on this thread right now, 0 when none runs. */
+  get runningDeadline(): number {
+    return this.watch[0]!;
+  }
+
   /** Guest code on this thread is past its deadline right now (it may yet stop by itself). */
   overrunBy(now: number): number {
-    const deadline = this.watch[0]!;
+    const deadline = this.runningDeadline;
     return deadline > 0 ? now - deadline : 0;
+  }
+
+  /** Lower is better: fewest executions, not busy in guest code right now, never one overrunning. */
+  load(now: number): number {
+    return (
+      this.pending.size + (this.runningDeadline > 0 ? 1_000 : 0) + (this.overrunBy(now) > 0 ? 1_000_000 : 0)
+    );
   }
 }
 
@@ -119,6 +139,8 @@ export function createThreadedSandboxHost(opts: ThreadedSandboxOptions): Sandbox
   let disposed = false;
   /** Module reloads counted by threads that were replaced since. */
   let retiredReloads = 0;
+  /** Threads in a row that died right after starting (a broken build, a failing init): back off. */
+  let earlyDeaths = 0;
 
   const spawn = (index: number): SandboxThread => {
     const thread = new SandboxThread(entry, { maxConcurrent: perThread, maxHeapBytes: opts.maxHeapBytes });
@@ -198,8 +220,14 @@ export function createThreadedSandboxHost(opts: ThreadedSandboxOptions): Sandbox
     const reply = (ok: boolean, payload: unknown) => {
       thread.calls.delete(callId);
       if (thread.dead) return;
-      if (ok) thread.post({ type: "reply", callId, ok: true, value: payload });
-      else thread.post({ type: "reply", callId, ok: false, error: payload as WireError });
+      try {
+        if (ok) thread.post({ type: "reply", callId, ok: true, value: payload });
+        else thread.post({ type: "reply", callId, ok: false, error: payload as WireError });
+      } catch (error) {
+        // A result that cannot cross threads (a function, a symbol): the guest's call fails instead.
+        const internal = `${binding ?? "fetch"}.${method} returned a value that cannot be sent to the sandbox: ${String(error)}`;
+        thread.post({ type: "reply", callId, ok: false, error: { internal } });
+      }
     };
     if (!fn) {
       reply(false, { internal: `no host method ${binding ?? "fetch"}.${method}` });
@@ -224,6 +252,7 @@ export function createThreadedSandboxHost(opts: ThreadedSandboxOptions): Sandbox
   /** Ends every execution of a thread that is gone, and starts its replacement. */
   const replace = (thread: SandboxThread, reason: string): void => {
     if (thread.dead) return;
+    const culpritDeadline = thread.runningDeadline;
     thread.dead = true;
     retiredReloads += thread.stats.moduleReloads;
     void thread.worker.terminate();
@@ -232,12 +261,16 @@ export function createThreadedSandboxHost(opts: ThreadedSandboxOptions): Sandbox
     for (const resolve of thread.warmWaiters.values()) resolve();
     const caught = thread.pending.size;
     const now = Date.now();
+    // The culprit is the execution whose guest code was running: its deadline here is the latest one
+    // at or before the deadline the thread published (the thread started it a little later).
+    let culprit: Pending | undefined;
+    for (const p of thread.pending.values())
+      if (p.deadline <= culpritDeadline + 1 && (!culprit || p.deadline > culprit.deadline)) culprit = p;
     for (const p of thread.pending.values()) {
-      // The execution past its deadline is the one that hung the thread; the others were caught with it.
-      const outcome: EntryOutcome =
-        now >= p.deadline
-          ? { status: "timeout" }
-          : { status: "error", error: { name: "Error", message: `${reason}; the execution was stopped` } };
+      const timedOut = culprit ? p === culprit : now >= p.deadline;
+      const outcome: EntryOutcome = timedOut
+        ? { status: "timeout" }
+        : { status: "error", error: { name: "Error", message: `${reason}; the execution was stopped` } };
       if (!p.resultSent) {
         p.resultSent = true;
         p.resolveResult(outcome);
@@ -249,33 +282,45 @@ export function createThreadedSandboxHost(opts: ThreadedSandboxOptions): Sandbox
     if (disposed) return;
     logger?.error({ reason, executions: caught }, "sandbox: thread replaced");
     const index = threads.indexOf(thread);
-    const fresh = spawn(index);
-    fresh.post({ type: "warm", requestId: nextRequest++, count: perThread });
+    earlyDeaths = now - thread.spawnedAt < EARLY_DEATH_MS ? earlyDeaths + 1 : 0;
+    const respawn = () => {
+      if (disposed) return;
+      spawn(index).post({ type: "warm", requestId: nextRequest++, count: perThread });
+    };
+    if (earlyDeaths <= 1) respawn();
+    else setTimeout(respawn, Math.min(30_000, 100 * 2 ** earlyDeaths)).unref();
   };
 
   for (let i = 0; i < count; i++) spawn(i);
 
   const watchdog = setInterval(() => {
     const now = Date.now();
-    for (const thread of threads)
-      if (!thread.dead && thread.overrunBy(now) > graceMs)
+    for (const thread of threads) {
+      if (thread.dead) continue;
+      if (thread.overrunBy(now) > graceMs)
         replace(
           thread,
           `a script ran ${thread.overrunBy(now)} ms past its time limit and could not be interrupted`,
         );
+      else
+        for (const p of thread.pending.values())
+          if (now - p.deadline > graceMs + STALL_MARGIN_MS) {
+            replace(
+              thread,
+              `the sandbox thread stopped answering (${now - p.deadline} ms past a time limit)`,
+            );
+            break;
+          }
+    }
   }, WATCH_EVERY_MS);
   watchdog.unref();
 
-  /** The least busy thread whose guest code is not overrunning its deadline right now. */
+  /** The least loaded live thread (see SandboxThread.load). */
   const pick = (): SandboxThread => {
     const now = Date.now();
     let best: SandboxThread | undefined;
-    for (const thread of threads) {
-      if (thread.dead) continue;
-      const score = thread.pending.size + (thread.overrunBy(now) > 0 ? 1_000_000 : 0);
-      const bestScore = best ? best.pending.size + (best.overrunBy(now) > 0 ? 1_000_000 : 0) : Infinity;
-      if (score < bestScore) best = thread;
-    }
+    for (const thread of threads)
+      if (!thread.dead && (!best || thread.load(now) < best.load(now))) best = thread;
     return best ?? threads[0]!;
   };
 
@@ -315,18 +360,19 @@ export function createThreadedSandboxHost(opts: ThreadedSandboxOptions): Sandbox
       const finished = new Promise<FinishedExecution>((r) => {
         resolveFinished = r;
       });
-      if (disposed) {
+      const thread = pick();
+      if (disposed || thread.dead) {
         // As the in-process host does once disposed: the execution fails at once, its permit is freed.
-        const outcome: EntryOutcome = {
-          status: "error",
-          error: { name: "Error", message: "the sandbox is shutting down" },
-        };
+        // (A dead pick means every thread is waiting to be respawned after dying at start.)
+        const message = disposed
+          ? "the sandbox is shutting down"
+          : "no sandbox thread is running; retry shortly";
+        const outcome: EntryOutcome = { status: "error", error: { name: "Error", message } };
         permit.release();
         resolveResult(outcome);
         resolveFinished({ outcome, logs: [], logsTruncated: false, durationMs: 0 });
         return { result, finished };
       }
-      const thread = pick();
       const id = nextId++;
       const now = Date.now();
       thread.pending.set(id, {
@@ -342,6 +388,7 @@ export function createThreadedSandboxHost(opts: ThreadedSandboxOptions): Sandbox
       return { result, finished };
     },
     async warm(total = opts.maxConcurrent) {
+      if (disposed) return;
       const each = Math.max(1, Math.ceil(total / threads.length));
       await Promise.all(
         threads.map(

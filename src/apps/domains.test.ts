@@ -107,6 +107,7 @@ describe.each(testDbKinds())("who may claim a hostname [%s]", (kind) => {
     ["appAdmin", "*.example.com", 403, "only an instance owner or admin"],
     ["owner", "appb.localhost", 403, 'belongs to the app with slug "appb"'],
     ["owner", "localhost", 403, "admin host"],
+    ["owner", "*.com", 400, "at least two labels"],
     ["owner", "foo.localhost.", 400, "hostname"],
   ];
   it.each(cases)("%s adding %s → %i", async (asker, hostname, status, words) => {

@@ -43,6 +43,11 @@ export function hostnameClaimRefusal(
       status: 403,
       message: `hostname ${hostname} is reserved: ${ctx.admin.hostname} is PiCloud's admin host and never serves an app`,
     };
+  if (wildcard && base.endsWith(`.${name}`))
+    return {
+      status: 403,
+      message: `hostname ${hostname} is reserved: it would cover ${base}, where every app answers on <slug>.${base}`,
+    };
   if (name === base)
     return {
       status: 403,

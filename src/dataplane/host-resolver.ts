@@ -69,14 +69,15 @@ export function resolveApp(table: HostTable, hostname: string): string | null {
   if (table.admin.isAdminHost(hostname)) return table.adminHostAppId;
   const exact = table.exact.get(hostname);
   if (exact) return exact;
-  for (const [suffix, appId] of table.wildcards) {
-    if (hostname.endsWith(suffix) && hostname.length > suffix.length) return appId;
-  }
+  // <slug>.<base domain> is the slug's before any wildcard: no domain may cover another app's name.
   const base = `.${table.baseDomain}`;
   if (hostname.endsWith(base)) {
     const sub = hostname.slice(0, -base.length);
     const appId = !sub.includes(".") ? table.slugs.get(sub) : undefined;
     if (appId) return appId;
+  }
+  for (const [suffix, appId] of table.wildcards) {
+    if (hostname.endsWith(suffix) && hostname.length > suffix.length) return appId;
   }
   return table.defaultAppId;
 }

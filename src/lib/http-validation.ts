@@ -111,19 +111,29 @@ export const queryParams = <S extends v.GenericSchema>(schema: S) => {
  */
 export const storablePath = (): MiddlewareHandler => async (c, next) => {
   for (const segment of new URL(c.req.url).pathname.split("/")) {
-    let decoded: string;
-    try {
-      decoded = decodeURIComponent(segment);
-    } catch {
-      continue; // malformed escapes stay as they are (Hono keeps them raw): plain ASCII
-    }
-    if (!isStorableText(decoded)) {
+    if (!isStorableText(decodeLikeHono(segment))) {
       const message = describeUnstorable({ path: "", inKey: false }, "path");
       throw validationFailed(message, { problems: [{ field: "path", message }] });
     }
   }
   await next();
 };
+
+/**
+ * A path segment as Hono's router hands it to a route: each run of `%XX` escapes decoded on its
+ * own, a run that is not valid UTF-8 left raw. Decoding the segment as a whole instead would let
+ * `a%00b%FF` through (the bad `%FF` makes the whole decode fail) while the route sees the NUL.
+ */
+function decodeLikeHono(segment: string): string {
+  if (!segment.includes("%")) return segment;
+  return segment.replace(/(?:%[0-9A-Fa-f]{2})+/g, (run) => {
+    try {
+      return decodeURIComponent(run);
+    } catch {
+      return run;
+    }
+  });
+}
 
 /** A loose but useful e-mail check (valibot's own rejects valid short TLDs). */
 export const emailSchema = v.pipe(
