@@ -14,6 +14,7 @@ import { type AdminContext, type AdminEnv, authenticate } from "../auth/http.js"
 import { sessionRoutes } from "../auth/session-routes.js";
 import { userRoutes } from "../auth/user-routes.js";
 import { fileRoutes } from "../bindings/files/routes.js";
+import { secretRoutes } from "../bindings/secrets/routes.js";
 import { dataPlaneHandler } from "../dataplane/http-handler.js";
 import { invokeRoutes } from "../dataplane/invoke-routes.js";
 import { cronRoutes } from "../events/cron-routes.js";
@@ -92,6 +93,7 @@ export function createHttpApp(services: Services): Hono<AdminEnv> {
     .route("/apps", fileRoutes(services))
     .route("/apps", topicRoutes(services))
     .route("/apps", cronRoutes(services))
+    .route("/apps", secretRoutes(services))
     .route("/scripts", invoke.byId)
     .all("*", (c) => c.json(errorBody("not_found", `no admin endpoint ${c.req.method} ${c.req.path}`), 404));
 
