@@ -29,8 +29,8 @@ export class UnsealError extends Error {
   constructor(readonly reason: "unknown_key" | "not_authentic") {
     super(
       reason === "unknown_key"
-        ? "encrypted under a master key this instance does not have"
-        : "does not decrypt: it was altered, moved, or encrypted under another key",
+        ? "it was encrypted under a master key this instance does not have"
+        : "it does not decrypt (altered, moved from another app or name, or encrypted under another key)",
     );
     this.name = "UnsealError";
   }

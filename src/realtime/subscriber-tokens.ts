@@ -103,7 +103,7 @@ export class SubscriberTokens {
       throw new PicloudError(
         500,
         "realtime_key_unreadable",
-        `the realtime signing key of this app ${(err as Error).message}`,
+        `the realtime signing key of this app cannot be read: ${(err as Error).message}`,
         undefined,
         { cause: err },
       );

@@ -222,12 +222,13 @@ describe.each(testDbKinds())("env.secrets as a script sees it [%s]", (kind) => {
       .where(and(eq(appSecrets.appId, blogId), eq(appSecrets.name, "API_KEY")));
     const probe = `try { return new Response(String(await env.secrets.get(NAME))); }
        catch (e) { return new Response(e.name + ": " + e.message); }`;
-    const unreadable = "does not decrypt: it was altered, moved, or encrypted under another key";
+    const unreadable =
+      "it does not decrypt (altered, moved from another app or name, or encrypted under another key)";
     expect(await h.runScript(owner, probe.replace("NAME", '"MOVED"'))).toBe(
-      `Error: secret MOVED cannot be read: it ${unreadable}`,
+      `Error: secret MOVED cannot be read: ${unreadable}`,
     );
     expect(await h.runScript(owner, probe.replace("NAME", '"API_KEY"'), { app: "blog" })).toBe(
-      `Error: secret API_KEY cannot be read: it ${unreadable}`,
+      `Error: secret API_KEY cannot be read: ${unreadable}`,
     );
     // One flipped byte of the ciphertext.
     const bytes = Buffer.from(sealed.ciphertext, "base64");
@@ -237,13 +238,13 @@ describe.each(testDbKinds())("env.secrets as a script sees it [%s]", (kind) => {
       .set({ ciphertext: bytes.toString("base64") })
       .where(and(eq(appSecrets.appId, defaultId), eq(appSecrets.name, "API_KEY")));
     expect(await h.runScript(owner, probe.replace("NAME", '"API_KEY"'))).toBe(
-      `Error: secret API_KEY cannot be read: it ${unreadable}`,
+      `Error: secret API_KEY cannot be read: ${unreadable}`,
     );
     // Another instance's key (or a wrong PICLOUD_SECRET_KEY) opens nothing.
     await owner.request("PUT", "/apps/default/secrets/API_KEY", { value: VALUE });
     const wrongKey = new SecretsService(db, new Keyring(randomBytes(32)));
     await expect(wrongKey.get(defaultId, "API_KEY")).rejects.toThrow(
-      "secret API_KEY cannot be read: it encrypted under a master key this instance does not have",
+      "secret API_KEY cannot be read: it was encrypted under a master key this instance does not have",
     );
     const records = await owner.get("/apps/default/executions");
     expect(JSON.stringify(records.body)).not.toContain(VALUE);

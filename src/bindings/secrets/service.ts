@@ -114,7 +114,7 @@ export class SecretsService {
       return this.ring.open(row, secretAad(appId, name)).toString("utf8");
     } catch (err) {
       if (err instanceof UnsealError)
-        throw new PicloudError(500, "secret_unreadable", `secret ${name} cannot be read: it ${err.message}`);
+        throw new PicloudError(500, "secret_unreadable", `secret ${name} cannot be read: ${err.message}`);
       throw err;
     }
   }
