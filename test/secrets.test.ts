@@ -5,7 +5,7 @@
  * with PICLOUD_SECRET_KEY_PREVIOUS across restarts. No log line carries the value.
  */
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -51,6 +51,21 @@ describe("a production start without PICLOUD_SECRET_KEY", () => {
       expect(res.stderr).toContain("PICLOUD_SECRET_KEY is required in production");
       expect(res.stderr).toContain("openssl rand -base64 32");
       expect(existsSync(path.join(dataDir, "secret.key"))).toBe(false);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("a development key file that is not a key", () => {
+  it("stops the start with a message naming the file", async () => {
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), "picloud-badkey-"));
+    try {
+      writeFileSync(path.join(dataDir, "secret.key"), "not a key\n");
+      const res = await runCli(["start"], { PICLOUD_DATA_DIR: dataDir, PICLOUD_PORT: "0" });
+      expect(res.code).toBe(2);
+      expect(res.stderr).toContain(`${path.join(dataDir, "secret.key")}: must hold base64 of 32 bytes`);
+      expect(res.stderr).not.toContain("not a key");
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }
