@@ -172,6 +172,14 @@ describe.each(testDbKinds())("secrets against a running daemon [%s]", (kind) => 
     const rotated = JSON.parse(await d.waitForLog(/secrets re-encrypted under the current master key/));
     expect(rotated.secrets).toEqual({ reencrypted: 1, unreadable: 0, remaining: 0 });
     expect(await readSecret(d)).toEqual({ length: VALUE.length, matches: true });
+    // The CLI asks the running daemon to do it again: nothing left.
+    const env2 = { ...env, PICLOUD_URL: d.url };
+    await loginAsAdmin(env2);
+    const check = await runCli(["admin", "rotate-secret-key"], env2);
+    expect([check.code, check.stdout.trim().split("\n")[1]]).toEqual([
+      0,
+      "Nothing is left under the previous key: remove PICLOUD_SECRET_KEY_PREVIOUS and restart.",
+    ]);
     await stop();
 
     d = await start(dataDir, { PICLOUD_SECRET_KEY: newKey });
@@ -181,6 +189,11 @@ describe.each(testDbKinds())("secrets against a running daemon [%s]", (kind) => 
     // The old key alone opens nothing any more, and says so without the value.
     d = await start(dataDir, { PICLOUD_SECRET_KEY: oldKey });
     await d.waitForLog(/not under the current master key/);
+    const env3 = { ...env, PICLOUD_URL: d.url };
+    await loginAsAdmin(env3);
+    const stuck = await runCli(["admin", "rotate-secret-key"], env3);
+    expect(stuck.code).toBe(1);
+    expect(stuck.stderr).toContain("1 value(s) are under a key the daemon does not have");
     expect(await readSecret(d)).toEqual({
       error: "secret API_KEY cannot be read: it was encrypted under a master key this instance does not have",
     });

@@ -13,6 +13,7 @@ import { runMigrations } from "../db/migrate.js";
 import type { Logger } from "../lib/logger.js";
 import { BackgroundLoops } from "./background.js";
 import { createHttpApp } from "./http-app.js";
+import { reencryptAll } from "./rotate-secrets.js";
 import { createServices, type Services } from "./services.js";
 
 export interface RunningDaemon {
@@ -154,14 +155,9 @@ export async function startDaemon(
   return { url, port, services, stop };
 }
 
-/**
- * Moves secrets and realtime signing keys to the current master key: plaintext signing keys from
- * before encryption, and everything under PICLOUD_SECRET_KEY_PREVIOUS during a rotation. Each start
- * resumes where an interrupted one stopped (docs/secrets.md).
- */
+/** Logs what the start-time re-encryption did (docs/secrets.md "Rotating the master key"). */
 async function reencryptUnderCurrentKey(services: Services, log: Logger): Promise<void> {
-  const secrets = await services.secrets.reencrypt();
-  const realtimeKeys = await services.subscriberTokens.reencrypt();
+  const { secrets, realtimeKeys } = await reencryptAll(services);
   const moved = secrets.reencrypted + realtimeKeys.reencrypted;
   const left = secrets.remaining + realtimeKeys.remaining;
   if (moved === 0 && left === 0) return;

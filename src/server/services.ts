@@ -128,6 +128,8 @@ export interface Services {
   readonly broadcaster: Broadcaster;
   readonly pubsub: PubSubService;
   readonly secrets: SecretsService;
+  /** Public ids (hashes) of the master keys, for rotation reports. */
+  readonly masterKeyIds: { current: string; previous: string | null };
 }
 
 export function createServices(database: Database, options: ServiceOptions, log: Logger): Services {
@@ -258,5 +260,6 @@ export function createServices(database: Database, options: ServiceOptions, log:
     broadcaster,
     pubsub,
     secrets,
+    masterKeyIds: { current: keyring.currentId, previous: keyring.previousId },
   };
 }

@@ -10,7 +10,7 @@ import { assertCan } from "../../auth/capabilities.js";
 import { type AdminEnv, principalOf } from "../../auth/http.js";
 import { notFound } from "../../lib/errors.js";
 import { jsonBody, parseOrThrow } from "../../lib/http-validation.js";
-import { type SecretsService, secretNameSchema, secretValueSchema } from "./service.js";
+import { type ReencryptResult, type SecretsService, secretNameSchema, secretValueSchema } from "./service.js";
 
 export function secretRoutes({ apps, secrets }: { apps: Apps; secrets: SecretsService }) {
   const name = (raw: string) => parseOrThrow(secretNameSchema, raw, "secret name");
@@ -39,4 +39,24 @@ export function secretRoutes({ apps, secrets }: { apps: Apps; secrets: SecretsSe
       c.get("log").info({ appId: app.id, secret: secretName, by: p.user.id }, "secret deleted");
       return c.body(null, 204);
     });
+}
+
+/**
+ * POST /secret-key/reencrypt: runs the re-encryption a start runs (docs/secrets.md), now, in this
+ * process, and reports what is left: what `picloud admin rotate-secret-key` calls.
+ */
+export function secretKeyRoutes({
+  keyIds,
+  reencrypt,
+}: {
+  keyIds: { current: string; previous: string | null };
+  reencrypt: () => Promise<{ secrets: ReencryptResult; realtimeKeys: ReencryptResult }>;
+}) {
+  return new Hono<AdminEnv>().post("/reencrypt", async (c) => {
+    const p = principalOf(c);
+    assertCan(p, "secret-key.rotate");
+    const result = await reencrypt();
+    c.get("log").info({ ...result, by: p.user.id }, "secrets re-encrypted on request");
+    return c.json({ currentKeyId: keyIds.current, previousKeyId: keyIds.previous, ...result });
+  });
 }

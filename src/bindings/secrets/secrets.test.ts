@@ -93,6 +93,32 @@ describe.each(testDbKinds())("secrets through the admin API [%s]", (kind) => {
   });
 });
 
+describe.each(testDbKinds())("re-encryption on request [%s]", (kind) => {
+  const h = useHarness(kind);
+
+  it("is for owners and admins with instance:admin, and reports what is left", async () => {
+    const owner = await h.user("owner");
+    await owner.request("PUT", "/apps/default/secrets/A", { value: "a" });
+    const member = await h.user("member");
+    const appKey = await owner.withKey(["app:admin", "script:write"]);
+    const cases: [string, Promise<{ status: number }>, number][] = [
+      ["member", member.post("/secret-key/reencrypt"), 403],
+      ["key without instance:admin", appKey.post("/secret-key/reencrypt"), 403],
+      ["anonymous", h.anonymous().post("/secret-key/reencrypt"), 401],
+    ];
+    for (const [label, res, status] of cases) expect([label, (await res).status]).toEqual([label, status]);
+    const res = await owner.post("/secret-key/reencrypt");
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({
+      currentKeyId: h.services.masterKeyIds.current,
+      previousKeyId: null,
+      secrets: { reencrypted: 0, unreadable: 0, remaining: 0 },
+      realtimeKeys: { reencrypted: 0, unreadable: 0, remaining: 0 },
+    });
+    expect(res.body.currentKeyId).toMatch(/^[0-9a-f]{16}$/);
+  });
+});
+
 describe.each(testDbKinds())("env.secrets as a script sees it [%s]", (kind) => {
   const lines: string[] = [];
   const log = createLogger(
