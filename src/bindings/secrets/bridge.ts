@@ -5,9 +5,7 @@
  * does not touch the database); nothing is cached across executions, so a
  * `picloud secrets put` takes effect on the next execution.
  */
-
-import type { BindingDefinition } from "../../../runtime/index.js";
-import { HostCallError } from "../../../runtime/index.js";
+import { type BindingDefinition, HostCallError } from "../../../runtime/index.js";
 import { PicloudError } from "../../lib/errors.js";
 import { typeError } from "../arguments.js";
 import type { BindingContext, BindingFactory } from "../index.js";
