@@ -64,6 +64,14 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
     run: async (...a) => (await import("./cli/topic-commands.js")).topicsCommand(...a),
     help: "topics ls | set <name> [--external] [--auth public|token] | rm <name>",
   },
+  secrets: {
+    run: async (...a) => (await import("./cli/secret-commands.js")).secretsCommand(...a),
+    help: "secrets put <NAME> (value from a prompt or stdin) | ls | rm <NAME>  [--app]",
+  },
+  admin: {
+    run: async (...a) => (await import("./cli/admin-commands.js")).adminCommand(...a),
+    help: "admin rotate-secret-key: re-encrypt secrets under the daemon's current master key now",
+  },
   "dead-letters": {
     run: async (...a) => (await import("./cli/dead-letter-commands.js")).deadLettersCommand(...a),
     help: "dead-letters ls [--all] | show <id> | replay <id> | resolve <id> [--reason …]",

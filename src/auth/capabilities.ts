@@ -13,7 +13,13 @@ import type { Principal } from "./principal.js";
 import type { InstanceRole } from "./schema.js";
 import type { Scope } from "./scopes.js";
 
-type InstanceCapability = "users.read" | "users.manage" | "apps.create" | "network.allow" | "domains.custom";
+type InstanceCapability =
+  | "users.read"
+  | "users.manage"
+  | "apps.create"
+  | "network.allow"
+  | "domains.custom"
+  | "secret-key.rotate";
 
 export type AppCapability =
   | "app.read"
@@ -38,6 +44,8 @@ const INSTANCE_RULES: Record<InstanceCapability, { roles: InstanceRole[]; scope:
   "network.allow": { roles: ["owner", "admin"], scope: "instance:admin" },
   // A name outside the base domain could be anybody's: pointing it at an app is the instance's call.
   "domains.custom": { roles: ["owner", "admin"], scope: "instance:admin" },
+  // Re-encrypting every app's secrets is an operator's act (docs/secrets.md).
+  "secret-key.rotate": { roles: ["owner", "admin"], scope: "instance:admin" },
 };
 
 const APP_RULES: Record<AppCapability, { role: AppRole; scope: Scope }> = {

@@ -26,6 +26,10 @@ export async function start(): Promise<void> {
           await deployProjectOnStart(services, deployOnStart, log);
         }
       : undefined,
+  }).catch((err) => {
+    // A development key file that is not a key: the same exit as a bad variable.
+    if (err instanceof ConfigError) throw new CliError(err.message, 2);
+    throw err;
   });
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {

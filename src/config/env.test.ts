@@ -96,3 +96,52 @@ describe("daemon configuration", () => {
     }
   });
 });
+
+describe("the master key of secrets", () => {
+  const key = Buffer.alloc(32, 7).toString("base64");
+  const other = Buffer.alloc(32, 9).toString("base64");
+
+  it.each([
+    ["no key in development: the key file under the data dir", {}, null, false],
+    ["a key", { PICLOUD_SECRET_KEY: key }, key, false],
+    ["a key in production", { PICLOUD_SECRET_KEY: key, PICLOUD_ENV: "production" }, key, true],
+    [
+      "NODE_ENV=production with a key",
+      { PICLOUD_SECRET_KEY: ` ${key}\n`, NODE_ENV: "production" },
+      key,
+      true,
+    ],
+  ])("accepts %s", (_label, env, expected, production) => {
+    const c = load(env as Record<string, string>);
+    expect(c.production).toBe(production);
+    expect(c.secrets.key?.toString("base64") ?? null).toBe(expected);
+    expect(c.secrets.keyFile).toBe(path.join("/srv/pi/.picloud", "secret.key"));
+  });
+
+  it("reads the previous key of a rotation", () => {
+    const c = load({ PICLOUD_SECRET_KEY: key, PICLOUD_SECRET_KEY_PREVIOUS: other });
+    expect(c.secrets.previousKey?.toString("base64")).toBe(other);
+  });
+
+  it.each([
+    [{ PICLOUD_ENV: "production" }, "PICLOUD_SECRET_KEY is required in production"],
+    [{ NODE_ENV: "production" }, "make one with `openssl rand -base64 32`"],
+    [{ PICLOUD_SECRET_KEY: "c2hvcnQ=" }, "PICLOUD_SECRET_KEY: must be base64 of 32 bytes"],
+    [{ PICLOUD_SECRET_KEY: "not base64!" }, "PICLOUD_SECRET_KEY: must be base64"],
+    [{ PICLOUD_SECRET_KEY_PREVIOUS: key }, "PICLOUD_SECRET_KEY_PREVIOUS is set without PICLOUD_SECRET_KEY"],
+    [{ PICLOUD_ENV: "prod" }, 'PICLOUD_ENV="prod": must be production, development or test'],
+  ])("refuses %j", (env, message) => {
+    expect(() => load(env as Record<string, string>)).toThrow(message);
+  });
+
+  it("never repeats a bad key's value in the message", () => {
+    const almost = `${key.slice(0, -1)}x`; // 33 bytes: a real key with a typo
+    try {
+      load({ PICLOUD_SECRET_KEY: almost, PICLOUD_SECRET_KEY_PREVIOUS: almost });
+      expect.unreachable();
+    } catch (err) {
+      expect((err as ConfigError).message).not.toContain(almost);
+      expect((err as ConfigError).problems).toHaveLength(2);
+    }
+  });
+});

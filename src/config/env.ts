@@ -60,6 +60,12 @@ export const ENV_VARS = {
   PICLOUD_MAX_MESSAGE_BYTES: "Largest pub/sub message (as JSON). Default 65536.",
   PICLOUD_DEPLOY_ON_START:
     "picloud.toml deployed at start while the instance has no scripts; 'off' disables. Default ./picloud.toml.",
+  PICLOUD_SECRET_KEY:
+    "Master key of app secrets and realtime signing keys: base64 of 32 bytes (openssl rand -base64 32). Required in production; in development one is generated into <data dir>/secret.key.",
+  PICLOUD_SECRET_KEY_PREVIOUS:
+    "The key being rotated away from: still accepted for decryption while the daemon re-encrypts under PICLOUD_SECRET_KEY (docs/secrets.md).",
+  PICLOUD_ENV: "production makes a missing PICLOUD_SECRET_KEY an error. Default development.",
+  NODE_ENV: "production has the same effect as PICLOUD_ENV=production.",
 } as const;
 
 export type EnvVarName = keyof typeof ENV_VARS;
@@ -84,6 +90,17 @@ export interface DaemonConfig {
   realtime: RealtimeConfig;
   /** Absolute path of the picloud.toml to deploy on an empty instance, or null. */
   deployOnStart: string | null;
+  /** Whether this is a production start (PICLOUD_ENV or NODE_ENV). */
+  production: boolean;
+  secrets: SecretKeyConfig;
+}
+
+/** The master keys of encrypted secrets (SPEC §3.6); `key` null means "use or make <dataDir>/secret.key". */
+export interface SecretKeyConfig {
+  key: Buffer | null;
+  previousKey: Buffer | null;
+  /** Where a development instance keeps its generated key. */
+  keyFile: string;
 }
 
 /** Limits and sizes of the sandbox runtime (SPEC §2): defaults per execution and instance-wide ceilings. */
@@ -185,6 +202,15 @@ const appSlug = v.pipe(
   v.regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, "must be an app slug such as default or blog"),
 );
 
+/** A master key: base64 (standard or url-safe) of exactly 32 bytes. */
+const secretKey = v.pipe(
+  v.string(),
+  v.trim(),
+  v.regex(/^[A-Za-z0-9+/_-]+={0,2}$/, "must be base64 (make one with: openssl rand -base64 32)"),
+  v.transform((s) => Buffer.from(s, "base64")),
+  v.check((b) => b.length === 32, "must be base64 of 32 bytes (make one with: openssl rand -base64 32)"),
+);
+
 /** Reads one variable through a schema, collecting a readable problem instead of throwing. */
 function field<T>(
   env: Env,
@@ -197,7 +223,9 @@ function field<T>(
   if (raw === undefined || raw === "") return fallback;
   const result = v.safeParse(schema, raw);
   if (result.success) return result.output;
-  problems.push(`${name}=${JSON.stringify(raw)}: ${result.issues[0]?.message ?? "invalid"}`);
+  // A key's value is never echoed, not even a bad one: it may be a real key with a typo.
+  const shown = name.startsWith("PICLOUD_SECRET_KEY") ? "" : `=${JSON.stringify(raw)}`;
+  problems.push(`${name}${shown}: ${result.issues[0]?.message ?? "invalid"}`);
   return fallback;
 }
 
@@ -260,6 +288,18 @@ function loadRuntimeConfig(env: Env, problems: string[]): RuntimeConfig {
   };
 }
 
+/** PICLOUD_ENV=production or NODE_ENV=production. */
+function isProduction(env: Env, problems: string[]): boolean {
+  const picloudEnv = field(
+    env,
+    "PICLOUD_ENV",
+    v.picklist(["production", "development", "test"], "must be production, development or test"),
+    "development",
+    problems,
+  );
+  return picloudEnv === "production" || env.NODE_ENV === "production";
+}
+
 /** Validates the environment into a DaemonConfig, or throws ConfigError listing every problem. */
 export function loadDaemonConfig(env: Env = process.env, cwd = process.cwd()): DaemonConfig {
   const problems: string[] = [];
@@ -283,6 +323,7 @@ export function loadDaemonConfig(env: Env = process.env, cwd = process.cwd()): D
     `http://localhost:${port || 8787}`,
     problems,
   ).replace(/\/+$/, "");
+  const production = isProduction(env, problems);
   const config: DaemonConfig = {
     port,
     host,
@@ -314,7 +355,19 @@ export function loadDaemonConfig(env: Env = process.env, cwd = process.cwd()): D
       env.PICLOUD_DEPLOY_ON_START === "off"
         ? null
         : path.resolve(cwd, env.PICLOUD_DEPLOY_ON_START || "picloud.toml"),
+    production,
+    secrets: {
+      key: field(env, "PICLOUD_SECRET_KEY", secretKey, null, problems),
+      previousKey: field(env, "PICLOUD_SECRET_KEY_PREVIOUS", secretKey, null, problems),
+      keyFile: path.join(dataDir, "secret.key"),
+    },
   };
+  if (config.secrets.key === null && config.production)
+    problems.push(
+      "PICLOUD_SECRET_KEY is required in production (PICLOUD_ENV or NODE_ENV is production): make one with `openssl rand -base64 32`, keep it safe, and set it in the daemon's environment (docs/secrets.md)",
+    );
+  if (config.secrets.previousKey && !config.secrets.key)
+    problems.push("PICLOUD_SECRET_KEY_PREVIOUS is set without PICLOUD_SECRET_KEY (the key to rotate to)");
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }

@@ -39,12 +39,19 @@ export const topics = pgTable(
   ],
 );
 
-/** The HMAC key an app's subscriber tokens are signed with (32 random bytes, base64), made on first use. */
+/**
+ * The HMAC key an app's subscriber tokens are signed with (32 random bytes), made on first use and
+ * sealed under the master key like secrets: `key` is the base64 ciphertext, `nonce` and `keyId` say
+ * how to open it. Rows from before encryption have a null `keyId` and a plaintext base64 `key`; the
+ * daemon seals them at start (the key itself is unchanged, so tokens already handed out stay good).
+ */
 export const realtimeKeys = pgTable("realtime_keys", {
   appId: uuid("app_id")
     .primaryKey()
     .references(() => apps.id, { onDelete: "cascade" }),
   key: text("key").notNull(),
+  nonce: text("nonce"),
+  keyId: text("key_id"),
   createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
 });
 

@@ -1,13 +1,19 @@
 /**
  * Subscriber tokens (SPEC §3.4, §6): `base64url(claims).base64url(HMAC-SHA256)`
  * with claims {app, topics, exp}, signed with a per-app key of 32 random bytes
- * made on first use. A token is good only for its app and its topics until it
- * expires; the check is constant-time.
+ * made on first use and stored sealed under the master key (like secrets). A
+ * token is good only for its app and its topics until it expires; the check is
+ * constant-time.
  */
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
-import { eq } from "drizzle-orm";
+import { and, eq, isNull, ne, or } from "drizzle-orm";
 import type { Db } from "../db/client.js";
+import { PicloudError } from "../lib/errors.js";
+import type { Keyring } from "../lib/keyring.js";
 import { realtimeKeys } from "./schema.js";
+
+/** A sealed signing key opens only as the key of the app it was made for. */
+const keyAad = (appId: string) => `picloud-realtime-key\0${appId}`;
 
 export const MIN_TTL_SECONDS = 10;
 export const MAX_TTL_SECONDS = 24 * 3600;
@@ -25,7 +31,10 @@ interface Claims {
 export class SubscriberTokens {
   private readonly keys = new Map<string, Promise<Buffer>>();
 
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly ring: Keyring,
+  ) {}
 
   /** Mints a token for topics of an app; ttl is clamped to 10 s … 24 h. */
   async mint(
@@ -68,19 +77,73 @@ export class SubscriberTokens {
     let k = this.keys.get(appId);
     if (!k) {
       k = (async () => {
+        const sealed = this.ring.seal(randomBytes(32), keyAad(appId));
         await this.db
           .insert(realtimeKeys)
-          .values({ appId, key: randomBytes(32).toString("base64") })
+          .values({ appId, key: sealed.ciphertext, nonce: sealed.nonce, keyId: sealed.keyId })
           .onConflictDoNothing({ target: realtimeKeys.appId });
-        const [row] = await this.db
-          .select({ key: realtimeKeys.key })
-          .from(realtimeKeys)
-          .where(eq(realtimeKeys.appId, appId));
-        return Buffer.from(row!.key, "base64");
+        const [row] = await this.db.select().from(realtimeKeys).where(eq(realtimeKeys.appId, appId));
+        return this.open(row!);
       })();
       this.keys.set(appId, k);
       k.catch(() => this.keys.delete(appId));
     }
     return k;
+  }
+
+  /** The plain key of a row: legacy rows (no key id) hold it in the clear until `reencrypt` seals them. */
+  private open(row: typeof realtimeKeys.$inferSelect): Buffer {
+    if (row.keyId === null) return Buffer.from(row.key, "base64");
+    try {
+      return this.ring.open(
+        { ciphertext: row.key, nonce: row.nonce ?? "", keyId: row.keyId },
+        keyAad(row.appId),
+      );
+    } catch (err) {
+      throw new PicloudError(
+        500,
+        "realtime_key_unreadable",
+        `the realtime signing key of this app cannot be read: ${(err as Error).message}`,
+        undefined,
+        { cause: err },
+      );
+    }
+  }
+
+  /**
+   * Seals every signing key not under the current master key: plaintext rows from before encryption
+   * and rows under PICLOUD_SECRET_KEY_PREVIOUS. The key bytes stay the same, so issued tokens stay
+   * valid. Row by row with a guard, so it is safe to interrupt and to run from several processes.
+   */
+  async reencrypt(): Promise<{ reencrypted: number; unreadable: number; remaining: number }> {
+    const rows = await this.db
+      .select()
+      .from(realtimeKeys)
+      .where(or(isNull(realtimeKeys.keyId), ne(realtimeKeys.keyId, this.ring.currentId)));
+    let reencrypted = 0;
+    let unreadable = 0;
+    for (const row of rows) {
+      let plain: Buffer;
+      try {
+        plain = this.open(row);
+      } catch {
+        unreadable++;
+        continue;
+      }
+      const sealed = this.ring.seal(plain, keyAad(row.appId));
+      const done = await this.db
+        .update(realtimeKeys)
+        .set({ key: sealed.ciphertext, nonce: sealed.nonce, keyId: sealed.keyId })
+        .where(
+          and(
+            eq(realtimeKeys.appId, row.appId),
+            eq(realtimeKeys.key, row.key),
+            row.keyId === null ? isNull(realtimeKeys.keyId) : eq(realtimeKeys.keyId, row.keyId),
+          ),
+        )
+        .returning({ appId: realtimeKeys.appId });
+      reencrypted += done.length;
+    }
+    return { reencrypted, unreadable, remaining: rows.length - reencrypted };
   }
 }

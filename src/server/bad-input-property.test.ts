@@ -69,6 +69,7 @@ const SAMPLES: Record<string, unknown> = {
   "PATCH /apps/:app/triggers/:id": { enabled: false, config: { collection: "o*" } },
   "POST /apps/:app/dead-letters/:id/resolve": { resolution: "ignored", reason: "dup" },
   "PUT /apps/:app/topics/:topic": { external: true },
+  "PUT /apps/:app/secrets/:name": { value: "s3cret" },
 };
 
 /** The fixture's value for a path parameter, by its name or the segment before it. */
@@ -78,6 +79,7 @@ function paramValue(f: Fixture, name: string, before: string): string {
     script: f.ids.script,
     version: f.ids.version,
     topic: f.ids.topic,
+    name: "API_KEY",
     userId: f.ids.member,
     domain: f.ids.domain,
     "*": f.ids.file,

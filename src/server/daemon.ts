@@ -7,11 +7,13 @@
 import type { AddressInfo } from "node:net";
 import { type ServerType, serve } from "@hono/node-server";
 import type { DaemonConfig } from "../config/env.js";
+import { resolveMasterKeys } from "../config/secret-key.js";
 import { openDatabase } from "../db/client.js";
 import { runMigrations } from "../db/migrate.js";
 import type { Logger } from "../lib/logger.js";
 import { BackgroundLoops } from "./background.js";
 import { createHttpApp } from "./http-app.js";
+import { reencryptAll } from "./rotate-secrets.js";
 import { createServices, type Services } from "./services.js";
 
 export interface RunningDaemon {
@@ -32,6 +34,8 @@ export async function startDaemon(
   opts: StartOptions = {},
 ): Promise<RunningDaemon> {
   const t0 = performance.now();
+  // Before the database: a bad key file stops the start before anything is touched.
+  const masterKeys = resolveMasterKeys(config.secrets, log);
   const database = await openDatabase(
     config.database.kind === "postgres"
       ? config.database
@@ -63,9 +67,11 @@ export async function startDaemon(
       dataDir: config.dataDir,
       files: config.files,
       realtime: config.realtime,
+      masterKeys,
     },
     log,
   );
+  await reencryptUnderCurrentKey(services, log);
   await services.apps.seedDefault();
   if (config.adminHostApp)
     log.warn(
@@ -147,4 +153,23 @@ export async function startDaemon(
     return stopping;
   };
   return { url, port, services, stop };
+}
+
+/** Logs what the start-time re-encryption did (docs/secrets.md "Rotating the master key"). */
+async function reencryptUnderCurrentKey(services: Services, log: Logger): Promise<void> {
+  const { secrets, realtimeKeys } = await reencryptAll(services);
+  const moved = secrets.reencrypted + realtimeKeys.reencrypted;
+  const left = secrets.remaining + realtimeKeys.remaining;
+  if (moved === 0 && left === 0) return;
+  const fields = { secrets, realtimeKeys };
+  if (left === 0)
+    log.info(
+      fields,
+      "secrets re-encrypted under the current master key; PICLOUD_SECRET_KEY_PREVIOUS may be removed",
+    );
+  else
+    log.warn(
+      fields,
+      "some secrets are not under the current master key and could not be re-encrypted: set PICLOUD_SECRET_KEY_PREVIOUS to the key they were written with (docs/secrets.md)",
+    );
 }

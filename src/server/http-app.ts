@@ -14,6 +14,7 @@ import { type AdminContext, type AdminEnv, authenticate } from "../auth/http.js"
 import { sessionRoutes } from "../auth/session-routes.js";
 import { userRoutes } from "../auth/user-routes.js";
 import { fileRoutes } from "../bindings/files/routes.js";
+import { secretKeyRoutes, secretRoutes } from "../bindings/secrets/routes.js";
 import { dataPlaneHandler } from "../dataplane/http-handler.js";
 import { invokeRoutes } from "../dataplane/invoke-routes.js";
 import { cronRoutes } from "../events/cron-routes.js";
@@ -27,6 +28,7 @@ import { scriptRoutes } from "../scripts/routes.js";
 import { errorBody, handleError } from "./errors.js";
 import { healthRoutes } from "./health.js";
 import { originSplit } from "./origin-split.js";
+import { reencryptAll } from "./rotate-secrets.js";
 import type { Services } from "./services.js";
 import { setupPage } from "./setup-page.js";
 
@@ -92,7 +94,12 @@ export function createHttpApp(services: Services): Hono<AdminEnv> {
     .route("/apps", fileRoutes(services))
     .route("/apps", topicRoutes(services))
     .route("/apps", cronRoutes(services))
+    .route("/apps", secretRoutes(services))
     .route("/scripts", invoke.byId)
+    .route(
+      "/secret-key",
+      secretKeyRoutes({ keyIds: services.masterKeyIds, reencrypt: () => reencryptAll(services) }),
+    )
     .all("*", (c) => c.json(errorBody("not_found", `no admin endpoint ${c.req.method} ${c.req.path}`), 404));
 
   const app = new Hono<AdminEnv>();

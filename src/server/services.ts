@@ -26,6 +26,8 @@ import { kvBinding } from "../bindings/kv/bridge.js";
 import { KvService } from "../bindings/kv/service.js";
 import { pubsubBinding } from "../bindings/pubsub/bridge.js";
 import { PubSubService } from "../bindings/pubsub/service.js";
+import { secretsBinding } from "../bindings/secrets/bridge.js";
+import { SecretsService } from "../bindings/secrets/service.js";
 import { AdminOrigin } from "../config/admin-origin.js";
 import type { EventsConfig, RealtimeConfig, RuntimeConfig } from "../config/env.js";
 import { Executor } from "../dataplane/executor.js";
@@ -46,6 +48,7 @@ import { ExecutionQueries } from "../executions/queries.js";
 import { ExecutionRecorder } from "../executions/recorder.js";
 import { TailRelay } from "../executions/tail-relay.js";
 import { uuidv7 } from "../lib/ids.js";
+import { Keyring } from "../lib/keyring.js";
 import type { Logger } from "../lib/logger.js";
 import { Broadcaster } from "../realtime/broadcaster.js";
 import { topicsDeployStep } from "../realtime/deploy-topics.js";
@@ -74,6 +77,8 @@ export interface ServiceOptions {
   processId?: string;
   /** Node process metrics in /metrics (off in tests, where many instances share one process). */
   processMetrics?: boolean;
+  /** The master key of secrets and realtime signing keys, and the one being rotated away from. */
+  masterKeys: { current: Buffer; previous: Buffer | null };
 }
 
 export interface Services {
@@ -122,6 +127,9 @@ export interface Services {
   readonly subscriberTokens: SubscriberTokens;
   readonly broadcaster: Broadcaster;
   readonly pubsub: PubSubService;
+  readonly secrets: SecretsService;
+  /** Public ids (hashes) of the master keys, for rotation reports. */
+  readonly masterKeyIds: { current: string; previous: string | null };
 }
 
 export function createServices(database: Database, options: ServiceOptions, log: Logger): Services {
@@ -157,7 +165,10 @@ export function createServices(database: Database, options: ServiceOptions, log:
   const files = new FilesService(db, fanout, fileStore, log, options.files?.maxFileBytes ?? 25 * 1024 * 1024);
   bindings.register(filesBinding(files));
   const topics = new Topics(db, changes);
-  const subscriberTokens = new SubscriberTokens(db);
+  const keyring = new Keyring(options.masterKeys.current, options.masterKeys.previous);
+  const secrets = new SecretsService(db, keyring);
+  bindings.register(secretsBinding(secrets));
+  const subscriberTokens = new SubscriberTokens(db, keyring);
   const broadcaster = new Broadcaster(db, database.notifier, database.kind === "postgres", log);
   const pubsub = new PubSubService(db, fanout, topics, broadcaster, options.realtime);
   bindings.register(pubsubBinding(pubsub, topics, subscriberTokens));
@@ -248,5 +259,7 @@ export function createServices(database: Database, options: ServiceOptions, log:
     subscriberTokens,
     broadcaster,
     pubsub,
+    secrets,
+    masterKeyIds: { current: keyring.currentId, previous: keyring.previousId },
   };
 }

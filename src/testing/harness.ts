@@ -12,6 +12,7 @@
  *     });
  *   });
  */
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -20,7 +21,7 @@ import { afterAll, beforeAll, beforeEach } from "vitest";
 import type { AdminEnv } from "../auth/http.js";
 import type { InstanceRole } from "../auth/schema.js";
 import type { EventsConfig, RealtimeConfig, RuntimeConfig } from "../config/env.js";
-import { createLogger } from "../lib/logger.js";
+import { createLogger, type Logger } from "../lib/logger.js";
 import { createHttpApp } from "../server/http-app.js";
 import { createServices, type Services } from "../server/services.js";
 import { openTestDatabase, type TestDatabase, type TestDbKind } from "./database.js";
@@ -147,6 +148,10 @@ export function useHarness(
     events?: Partial<Omit<EventsConfig, "retry">> & { retry?: Partial<EventsConfig["retry"]> };
     files?: { maxFileBytes: number };
     adminHostApp?: string;
+    /** Default: a random master key per harness. */
+    masterKeys?: { current: Buffer; previous: Buffer | null };
+    /** Default: a silent logger. */
+    log?: Logger;
   } = {},
 ): Harness {
   let testDb: TestDatabase;
@@ -171,8 +176,9 @@ export function useHarness(
         processMetrics: false,
         dataDir,
         files: opts.files,
+        masterKeys: opts.masterKeys ?? { current: randomBytes(32), previous: null },
       },
-      createLogger("silent"),
+      opts.log ?? createLogger("silent"),
     );
     http = createHttpApp(services);
   });
