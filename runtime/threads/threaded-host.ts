@@ -250,7 +250,8 @@ export function createThreadedSandboxHost(opts: ThreadedSandboxOptions): Sandbox
   };
 
   /** Ends every execution of a thread that is gone, and starts its replacement. */
-  const replace = (thread: SandboxThread, reason: string): void => {
+  /** `stopped`: the host terminated the thread (watchdog, dispose) rather than it dying by itself. */
+  const replace = (thread: SandboxThread, reason: string, stopped = false): void => {
     if (thread.dead) return;
     const culpritDeadline = thread.runningDeadline;
     thread.dead = true;
@@ -282,7 +283,8 @@ export function createThreadedSandboxHost(opts: ThreadedSandboxOptions): Sandbox
     if (disposed) return;
     logger?.error({ reason, executions: caught }, "sandbox: thread replaced");
     const index = threads.indexOf(thread);
-    earlyDeaths = now - thread.spawnedAt < EARLY_DEATH_MS ? earlyDeaths + 1 : 0;
+    // Only a thread that died by itself soon after starting hints at a broken build or init.
+    earlyDeaths = !stopped && now - thread.spawnedAt < EARLY_DEATH_MS ? earlyDeaths + 1 : 0;
     const respawn = () => {
       if (disposed) return;
       spawn(index).post({ type: "warm", requestId: nextRequest++, count: perThread });
@@ -301,6 +303,7 @@ export function createThreadedSandboxHost(opts: ThreadedSandboxOptions): Sandbox
         replace(
           thread,
           `a script ran ${thread.overrunBy(now)} ms past its time limit and could not be interrupted`,
+          true,
         );
       else
         for (const p of thread.pending.values())
@@ -308,6 +311,7 @@ export function createThreadedSandboxHost(opts: ThreadedSandboxOptions): Sandbox
             replace(
               thread,
               `the sandbox thread stopped answering (${now - p.deadline} ms past a time limit)`,
+              true,
             );
             break;
           }
@@ -415,7 +419,7 @@ export function createThreadedSandboxHost(opts: ThreadedSandboxOptions): Sandbox
     dispose() {
       disposed = true;
       clearInterval(watchdog);
-      for (const thread of threads) replace(thread, "the sandbox is shutting down");
+      for (const thread of threads) replace(thread, "the sandbox is shutting down", true);
     },
   };
 }
