@@ -9,13 +9,7 @@
 import type { Browser, Page } from "playwright-core";
 import { afterAll, describe, expect, it } from "vitest";
 import { freePort, launchChromium } from "../src/testing/browser.js";
-import {
-  ADMIN,
-  adminCookie,
-  type DaemonProcess,
-  loopbackFetch,
-  startDaemonProcess,
-} from "../src/testing/daemon.js";
+import { ADMIN, adminCookie, type DaemonProcess, startDaemonProcess } from "../src/testing/daemon.js";
 
 /** The attack: every way a page can send a request to the admin API, with the results written into the page. */
 const attackPage = (adminOrigin: string) => `<!doctype html><html><body><pre id="results"></pre><script>
@@ -35,7 +29,42 @@ const attempts = {
 })();
 </script></body></html>`;
 
-describe("the admin origin in a browser", () => {
+interface Layout {
+  /** Daemon settings for this layout, given its port. */
+  env(port: number): Record<string, string>;
+  adminOrigin(port: number): string;
+  appUrl(slug: string, port: number): string;
+  /** Chromium flags (name resolution for a layout outside *.localhost). */
+  chromiumArgs: string[];
+}
+
+const LAYOUTS: [string, Layout][] = [
+  [
+    "the quickstart's: admin on localhost, apps on *.localhost (other sites)",
+    {
+      env: () => ({}),
+      adminOrigin: (port) => `http://localhost:${port}`,
+      appUrl: (slug, port) => `http://${slug}.localhost:${port}`,
+      chromiumArgs: [],
+    },
+  ],
+  [
+    // Same site: the SameSite=Lax session cookie IS sent along with the page's requests here, so
+    // only the origin check and the JSON content-type rule stand between the page and the API.
+    "one site: admin on pi.example.com, apps on *.apps.example.com",
+    {
+      env: (port) => ({
+        PICLOUD_PUBLIC_URL: `http://pi.example.com:${port}`,
+        PICLOUD_BASE_DOMAIN: "apps.example.com",
+      }),
+      adminOrigin: (port) => `http://pi.example.com:${port}`,
+      appUrl: (slug, port) => `http://${slug}.apps.example.com:${port}`,
+      chromiumArgs: ["--host-resolver-rules=MAP *.example.com 127.0.0.1"],
+    },
+  ],
+];
+
+describe.each(LAYOUTS)("the admin origin in a browser, layout %s", (_name, layout) => {
   let browser: Browser | undefined;
   let daemon: DaemonProcess | undefined;
   afterAll(async () => {
@@ -49,8 +78,10 @@ describe("the admin origin in a browser", () => {
       ...ADMIN,
       PICLOUD_PORT: String(port),
       PICLOUD_DEPLOY_ON_START: "off",
+      ...layout.env(port),
     });
-    const adminOrigin = `http://localhost:${port}`;
+    const adminOrigin = layout.adminOrigin(port);
+    const appUrl = (slug: string) => layout.appUrl(slug, port);
 
     // An editor-made page in the default app and in another app.
     const cookie = await adminCookie(daemon.url);
@@ -68,21 +99,17 @@ describe("the admin origin in a browser", () => {
       });
       expect(deployed.status).toBe(200);
     }
-    // The admin host never serves the page, however it is spelled.
-    for (const host of [adminOrigin, daemon.url]) {
-      const res = await fetch(`${host}/pwn`);
-      expect(res.status).toBe(404);
-      expect(res.headers.get("content-type")).toContain("application/json");
-    }
-    expect((await loopbackFetch(`${daemon.appUrl("appa")}/pwn`)).headers.get("content-type")).toBe(
-      "text/html",
-    );
+    // The admin host never serves the page (by IP here; by name in the browser below).
+    const byIp = await fetch(`${daemon.url}/pwn`);
+    expect(byIp.status).toBe(404);
+    expect(byIp.headers.get("content-type")).toContain("application/json");
 
-    browser = await launchChromium();
+    browser = await launchChromium(layout.chromiumArgs);
     const context = await browser.newContext();
     const page = await context.newPage();
     // The owner logs in on the admin origin: the browser now holds the session cookie.
-    await page.goto(`${adminOrigin}/healthz`);
+    const adminPage = await page.goto(`${adminOrigin}/pwn`);
+    expect(adminPage?.status()).toBe(404);
     const loggedIn = await page.evaluate(
       async (creds) =>
         (
@@ -102,7 +129,7 @@ describe("the admin origin in a browser", () => {
       return JSON.parse((await p.textContent("#results"))!) as Record<string, unknown>;
     };
     for (const app of ["default", "appa"]) {
-      const seen = await results(page, `${daemon.appUrl(app)}/pwn`);
+      const seen = await results(page, `${appUrl(app)}/pwn`);
       expect(seen["same-origin fetch"], app).toBe(404);
       expect(seen["cross-origin fetch"], app).toBe("refused: TypeError");
       expect(seen["cross-origin no-cors"], app).toBe("opaque");
