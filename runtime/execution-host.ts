@@ -13,8 +13,8 @@ export interface Release {
   /** The module aborted: touch nothing. */
   crashed: boolean;
   /**
-   * Hit the memory limit: QuickJS might abort the module when such a context is freed
-   * (quickjs-emscripten #257), so it is freed with its runtime, only while the module is idle.
+   * Hit the memory or stack limit: QuickJS may abort the module when such a context is freed
+   * (quickjs-emscripten #257/#269), so it is left in its runtime, which is freed when idle.
    */
   abandon: boolean;
 }

@@ -57,10 +57,7 @@ export class Execution implements ExecutionOps, RunningExecution {
   #resultSent = false;
   #waiting = 0;
   #limitHit = false;
-  /**
-   * Memory limit hit: the context is left in its runtime, freed with it when the module is idle
-   * (see Release.abandon). A stack overflow is not fragile: QuickJS unwinds it like any throw.
-   */
+  /** Memory or stack limit hit: the context is abandoned rather than freed (see Release.abandon). */
   #fragile = false;
   #crashed = false;
   #done = false;
@@ -290,6 +287,7 @@ export class Execution implements ExecutionOps, RunningExecution {
       if (!this.#outcome) this.#setOutcome({ status: kind });
       return;
     }
+    if (kind === "stack") this.#limitHit = this.#fragile = true;
     if (!this.#outcome) this.#setOutcome({ status: "error", error: error! });
     else if (this.#outcome.status === "ok" && !this.#late)
       this.#late = { status: "error", message: `${error!.name}: ${error!.message}` };
