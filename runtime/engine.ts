@@ -121,7 +121,7 @@ export class Generation {
    * none runs), for a watchdog outside this thread (threads/threaded-host.ts). Null: not watched.
    */
   watch: Float64Array | null = null;
-  readonly #graveyard: { runtime: QuickJSRuntime; contexts: QuickJSContext[] }[] = [];
+  readonly #graveyard: { runtime: QuickJSRuntime; contexts: QuickJSContext[]; bytes: number }[] = [];
   #graveyardBytes = 0;
   readonly probe: MallocProbe;
 
@@ -168,24 +168,35 @@ export class Generation {
    */
   bury(runtime: QuickJSRuntime, bytes: number, contexts: QuickJSContext[] = []): void {
     if (this.dead) return;
-    this.#graveyard.push({ runtime, contexts });
+    this.#graveyard.push({ runtime, contexts, bytes });
     this.#graveyardBytes += bytes;
   }
 
   /** Frees buried runtimes if the module is idle; an abort here hurts no execution. */
   collect(): void {
     if (this.active > 0 || this.dead) return;
+    const kept: { runtime: QuickJSRuntime; contexts: QuickJSContext[]; bytes: number }[] = [];
     while (this.#graveyard.length > 0) {
-      const { runtime, contexts } = this.#graveyard.pop()!;
+      const entry = this.#graveyard.pop()!;
+      // A runtime abandoned after a limit hit is never freed: freeing its contexts aborted the module
+      // now and then under load (JS_FreeContext on a context freed twice, memory access out of
+      // bounds), and a job still queued holds its context too. It stays buried, its bytes count
+      // toward retiring the module, and it goes with the whole module then.
+      if (entry.contexts.length > 0 || entry.runtime.hasPendingJob()) {
+        kept.push(entry);
+        continue;
+      }
       try {
-        for (const context of contexts) if (context.alive) context.dispose();
-        runtime.dispose();
+        for (const context of entry.contexts) if (context.alive) context.dispose();
+        entry.runtime.dispose();
       } catch (error) {
         this.markDead(error);
         return;
       }
+      this.#graveyardBytes -= entry.bytes;
     }
-    this.#graveyardBytes = 0;
+    this.#graveyard.push(...kept);
+    if (kept.length === 0) this.#graveyardBytes = 0;
   }
 }
 
