@@ -13,16 +13,10 @@
  * so the cap is what bounds the process if a script outruns the periodic
  * per-execution checks.
  */
-import {
-  newQuickJSWASMModuleFromVariant,
-  newVariant,
-  type QuickJSContext,
-  type QuickJSRuntime,
-  type QuickJSSyncVariant,
-  type QuickJSWASMModule,
-} from "quickjs-emscripten-core";
+import type { QuickJSContext, QuickJSRuntime, QuickJSWASMModule } from "quickjs-emscripten-core";
 import type { SandboxLogger } from "./execution-types.js";
 import { patchHeapViews } from "./heap-views.js";
+import { instantiateQuickJS, type QuickJSInstance } from "./quickjs-build.js";
 
 /** Retired-but-unfreed memory after which a busy generation is replaced (at most half the heap cap). */
 const GRAVEYARD_LIMIT_BYTES = 256 * 1024 * 1024;
@@ -121,6 +115,8 @@ export class Generation {
    * none runs), for a watchdog outside this thread (threads/threaded-host.ts). Null: not watched.
    */
   watch: Float64Array | null = null;
+  /** The wasm instance behind `module` (its memory and raw exports, for snapshots). */
+  instance: QuickJSInstance | null = null;
   readonly #graveyard: { runtime: QuickJSRuntime; contexts: QuickJSContext[]; bytes: number }[] = [];
   #graveyardBytes = 0;
   readonly probe: MallocProbe;
@@ -224,15 +220,9 @@ export class Engine {
     if (current && !current.retiring) return current;
     this.#loading ??= (async () => {
       try {
-        const base = (await import("@jitl/quickjs-wasmfile-release-sync"))
-          .default as unknown as QuickJSSyncVariant;
         const pages = Math.max(256, Math.min(32_768, Math.floor(this.maxHeapBytes / PAGE)));
-        const wasm = (globalThis as unknown as { WebAssembly: { Memory: new (d: object) => never } })
-          .WebAssembly;
-        const wasmMemory = new wasm.Memory({ initial: 256, maximum: pages }) as unknown as {
-          buffer: ArrayBuffer;
-          grow(delta: number): number;
-        };
+        const instance = await instantiateQuickJS(256, pages);
+        const { module, memory: wasmMemory } = instance;
         // QuickJS cannot see allocation sizes here, so heap growth is where a running script's
         // budget is enforced at allocation time: Emscripten calls grow() when malloc runs dry.
         let generation: Generation | undefined;
@@ -248,11 +238,6 @@ export class Engine {
             throw error;
           }
         };
-        // Emscripten prints aborts to stderr; markDead() reports them through the logger instead.
-        const quiet = { print: () => {}, printErr: () => {} };
-        const module = await newQuickJSWASMModuleFromVariant(
-          newVariant(base, { wasmMemory: wasmMemory as never, emscriptenModule: quiet as never }),
-        );
         guardHostMalloc(module);
         const first = module.newRuntime();
         try {
@@ -264,6 +249,7 @@ export class Engine {
           this.reloads++;
         });
         generation.watch = this.watch;
+        generation.instance = instance;
         this.#current = generation;
         return generation;
       } finally {

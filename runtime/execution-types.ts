@@ -25,6 +25,8 @@ export interface ExecutionLimits {
 
 export interface ScriptSource {
   versionId: string;
+  /** The script the version belongs to: a new version's sandboxes replace the old one's. */
+  scriptId?: string;
   /** ES module text, already bundled; may import only names found in `modules`. */
   source: string;
   /** "script" reuses one evaluated context per version across executions (SPEC §2). */

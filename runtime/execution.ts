@@ -108,9 +108,10 @@ export class Execution implements ExecutionOps, RunningExecution {
     slot.interrupted = false;
     slot.modules = this.job.script.modules;
     const reused = context.ns !== null;
-    // A fresh context's prelude does not count against the script's budget; a reused one's globals do.
+    // A fresh context's prelude does not count against the script's budget, nor does a snapshot
+    // sandbox's evaluated module (its baseUsage); a classic reused context's globals do.
     const budget = this.job.limits.memoryBytes;
-    slot.limitMemory(reused ? budget : slot.generation.preparedUsage + budget, budget);
+    slot.limitMemory((reused ? context.baseUsage : slot.generation.preparedUsage) + budget, budget);
     slot.runtime.setMaxStackSize(guestStackBytes(this.job.limits.stackBytes));
     context.begin(this.token, globalsFor(this.job.script, this.job.bindings));
     if (reused) this.#callRun(context.ns!);

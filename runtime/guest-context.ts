@@ -258,6 +258,8 @@ export class GuestContext {
   /** isolation = "script": the evaluated module namespace and its version. */
   ns: QuickJSHandle | null = null;
   versionId: string | null = null;
+  /** Measured bytes of a reused context before its execution starts (snapshot sandboxes: after evaluation). */
+  baseUsage = 0;
   uses = 0;
   #disposed = false;
 

@@ -6,13 +6,15 @@
  * scripts of different apps, and check that nothing carries over; that values
  * the prelude hands to a script belong to the script's own realm; that
  * per-execution state starts over; and that limits still apply while the
- * guest is inside shared code.
+ * guest is inside shared code. Snapshot sandboxes give each version its own
+ * instance; these tests run the classic pool (snapshots off), where all
+ * scripts share one runtime: the harder case.
  */
 import { afterAll, describe, expect, it } from "vitest";
 import { createSandboxHost } from "./index.js";
 import { ATTEMPT, runFetch, TEST_LIMITS } from "./testing/jobs.js";
 
-const host = createSandboxHost({ maxConcurrent: 1 });
+const host = createSandboxHost({ maxConcurrent: 1, snapshots: false });
 afterAll(() => host.dispose());
 
 let apps = 0;

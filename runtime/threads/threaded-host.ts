@@ -406,8 +406,15 @@ export function createThreadedSandboxHost(opts: ThreadedSandboxOptions): Sandbox
       );
     },
     stats(): SandboxStats {
-      const sum = (key: keyof SandboxStats) => threads.reduce((n, t) => n + t.stats[key], 0);
+      const sum = (key: keyof SandboxStats) => threads.reduce((n, t) => n + (t.stats[key] ?? 0), 0);
       return {
+        snapshotSandboxes: sum("snapshotSandboxes"),
+        snapshotIdle: sum("snapshotIdle"),
+        snapshotBytes: sum("snapshotBytes"),
+        snapshotsTaken: sum("snapshotsTaken"),
+        snapshotRestores: sum("snapshotRestores"),
+        snapshotEvictions: sum("snapshotEvictions"),
+        classicVersions: sum("classicVersions"),
         wasmBytes: sum("wasmBytes"),
         generation: sum("generation"),
         idleRuntimes: sum("idleRuntimes"),
