@@ -6,13 +6,15 @@
  * (context-pool.ts) for versions that cannot be snapshotted and for
  * `isolation = "script"`.
  */
-import { totalmem } from "node:os";
 import { ContextPool } from "./context-pool.js";
 import { Execution } from "./execution.js";
 import type { ExecutionHost } from "./execution-host.js";
-import type { ExecutionJob, RunningExecution, SandboxLogger } from "./execution-types.js";
+import type { ExecutionJob, RunningExecution, SandboxLogger, ScriptSource } from "./execution-types.js";
 import { ConcurrencyGate, type Permit } from "./gate.js";
-import { SnapshotPool, type SnapshotPoolStats } from "./snapshot/snapshot-pool.js";
+import { loadPrelude } from "./prelude-source.js";
+import { defaultSandboxMemoryBytes } from "./sandbox-memory.js";
+import { MemorySnapshot } from "./snapshot/memory-snapshot.js";
+import { type PrepareLimits, SnapshotPool, type SnapshotPoolStats } from "./snapshot/snapshot-pool.js";
 
 export interface SandboxHostOptions {
   maxConcurrent: number;
@@ -55,6 +57,8 @@ export interface ClassicStats {
 }
 
 export type SandboxStats = ClassicStats & Partial<SnapshotPoolStats>;
+export type { PrepareLimits };
+export { defaultSandboxMemoryBytes };
 
 export interface SandboxHost {
   readonly gate: ConcurrencyGate;
@@ -66,6 +70,11 @@ export interface SandboxHost {
   start(job: ExecutionJob, permit: Permit): RunningExecution;
   /** Loads the engine and prepares `count` contexts ahead of the first request (default: the gate size). */
   warm(count?: number): Promise<void>;
+  /**
+   * Evaluates and snapshots `script` off the request path (after a deploy, at start), so its
+   * first execution finds a sandbox ready. Never throws; a no-op when snapshots are off.
+   */
+  prepare(script: ScriptSource, limits: PrepareLimits): Promise<void>;
   stats(): SandboxStats;
   dispose(): void;
 }
@@ -90,11 +99,6 @@ function safe(logger: SandboxLogger | undefined): SandboxLogger | undefined {
 /** 128 MiB per concurrent execution, between 256 MiB and 2 GiB (see SandboxHostOptions.maxHeapBytes). */
 export function defaultMaxHeapBytes(maxConcurrent: number): number {
   return Math.min(2 ** 31, Math.max(256 * 1024 * 1024, maxConcurrent * 128 * 1024 * 1024));
-}
-
-/** The default budget of all snapshot sandboxes: an eighth of the machine's RAM, between 64 MiB and 2 GiB. */
-export function defaultSandboxMemoryBytes(): number {
-  return Math.min(2 * 1024 ** 3, Math.max(64 * 1024 ** 2, Math.floor(totalmem() / 8)));
 }
 
 const DEFAULT_SANDBOX_IDLE_MS = 5 * 60_000;
@@ -126,7 +130,13 @@ export function createSandboxHost(opts: SandboxHostOptions): SandboxHost {
       execution.begin();
       return { result: execution.result, finished: execution.finished };
     },
-    warm: (count = opts.maxConcurrent) => classic.warm(count),
+    // With snapshots, the classic pool serves only versions that cannot be snapshotted: one ready
+    // context is enough there; the rest of warming is loading what every sandbox needs.
+    warm: async (count = opts.maxConcurrent) => {
+      if (!snapshots) return classic.warm(count);
+      await Promise.all([classic.warm(Math.min(count, 1)), MemorySnapshot.locate(), loadPrelude()]);
+    },
+    prepare: async (script, limits) => snapshots?.prepare(script, limits),
     stats: () => ({ ...classic.stats(), ...snapshots?.stats() }),
     dispose() {
       for (const execution of running) execution.crash();

@@ -29,6 +29,12 @@ function tempDir(prefix: string): string {
   return dir;
 }
 
+/** The daemon's picloud_sandbox_snapshots_taken metric. */
+async function snapshotsTaken(url: string): Promise<number> {
+  const text = await (await loopbackFetch(`${url}/metrics`)).text();
+  return Number(/^picloud_sandbox_snapshots_taken (\d+)/m.exec(text)?.[1] ?? Number.NaN);
+}
+
 /** A project directory with a picloud.toml and its sources. */
 function project(files: Record<string, string>): string {
   const dir = tempDir("picloud-project-");
@@ -82,6 +88,8 @@ describe.each(testDbKinds())("deploy on start [%s]", (kind) => {
           "+ script site (handler, version 1)",
           "+ route GET / (site)",
         ]);
+        // The routed script is evaluated and snapshotted at start, before any request asks for it.
+        await expect.poll(async () => snapshotsTaken(daemon.url), { timeout: 20_000, interval: 200 }).toBe(1);
         const res = await loopbackFetch(`${daemon.appUrl()}/`);
         expect([res.status, await res.text()]).toEqual([200, "deployed by the first start"]);
 

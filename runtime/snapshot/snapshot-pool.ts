@@ -23,6 +23,12 @@ const MAX_KEPT_GROWTH_BYTES = 16 * 1024 * 1024;
 /** Versions remembered as not snapshottable (oldest forgotten first). */
 const MAX_CLASSIC_VERSIONS = 4096;
 
+/** The limits a version's top-level code is evaluated under. */
+export interface PrepareLimits {
+  wallTimeMs: number;
+  memoryBytes: number;
+}
+
 export interface SnapshotPoolOptions {
   logger: SandboxLogger | undefined;
   watch: Float64Array | null;
@@ -124,7 +130,38 @@ export class SnapshotPool implements ExecutionHost {
     return sandbox.context;
   }
 
-  async #create(job: ExecutionJob): Promise<SnapshotSandbox> {
+  /**
+   * Makes a sandbox for `script` ahead of its first execution (after a deploy, at start), unless
+   * its version already has one or runs the classic way. Never throws.
+   */
+  async prepare(script: ScriptSource, limits: PrepareLimits): Promise<void> {
+    if (
+      this.#disabled !== null ||
+      script.isolation === "script" ||
+      this.#classicVersions.has(script.versionId)
+    )
+      return;
+    const pool = this.#pool(script);
+    if (pool.idle.length > 0 || pool.leased > 0) return;
+    pool.leased++;
+    let sandbox: SnapshotSandbox | undefined;
+    try {
+      sandbox = await this.#create({ script, limits });
+    } catch (error) {
+      this.#toClassic(script, error);
+    } finally {
+      pool.leased--;
+    }
+    if (!sandbox) return;
+    if (pool.retired) {
+      this.#forget(sandbox);
+      return;
+    }
+    pool.idle.push(sandbox);
+    this.#enforceBudget();
+  }
+
+  async #create(job: { script: ScriptSource; limits: PrepareLimits }): Promise<SnapshotSandbox> {
     const [prelude] = await Promise.all([loadPrelude(), quickJSBuild()]);
     const sandbox = await SnapshotSandbox.create({
       script: job.script,

@@ -12,7 +12,7 @@ import type {
   ScriptSource,
 } from "../execution-types.js";
 import type { GuestErrorName } from "../host-types.js";
-import type { SandboxStats } from "../sandbox-host.js";
+import type { PrepareLimits, SandboxStats } from "../sandbox-host.js";
 
 /** What a binding looks like on the wire: its guest glue and the names of its host methods. */
 export interface WireBinding {
@@ -37,7 +37,8 @@ export type ToThread =
   | { type: "source"; id: number; source: string; modules?: Record<string, string> }
   | { type: "reply"; callId: number; ok: true; value: unknown }
   | { type: "reply"; callId: number; ok: false; error: WireError }
-  | { type: "warm"; requestId: number; count: number };
+  | { type: "warm"; requestId: number; count: number }
+  | { type: "prepare"; requestId: number; script: ScriptSource; limits: PrepareLimits };
 
 export type FromThread =
   | { type: "need-source"; id: number }
@@ -50,12 +51,17 @@ export type FromThread =
   | { type: "finished"; id: number; finished: FinishedExecution; stats: SandboxStats }
   | { type: "logger"; level: "warn" | "error"; obj: object; msg: string }
   | { type: "warmed"; requestId: number; stats: SandboxStats };
+/* "warmed" also answers "prepare". */
 
 /** What a thread is started with. */
 export interface ThreadData {
   /** The QuickJS memory cap and the number of contexts to keep ready. */
   maxConcurrent: number;
   maxHeapBytes?: number;
+  /** This thread's share of the snapshot sandboxes' options (see SandboxHostOptions). */
+  snapshots?: boolean;
+  sandboxMemoryBytes?: number;
+  sandboxIdleMs?: number;
   /** One cell: the deadline (epoch ms) of the guest code running right now, 0 when none runs. */
   watch: SharedArrayBuffer;
 }

@@ -21,6 +21,9 @@ const host = createSandboxHost({
   maxConcurrent: data.maxConcurrent,
   gateSize: 1_000_000,
   maxHeapBytes: data.maxHeapBytes,
+  snapshots: data.snapshots,
+  sandboxMemoryBytes: data.sandboxMemoryBytes,
+  sandboxIdleMs: data.sandboxIdleMs,
   watch: new Float64Array(data.watch),
   logger: {
     warn: (obj, msg) => post({ type: "logger", level: "warn", obj: plain(obj), msg }),
@@ -89,6 +92,13 @@ port.on("message", (message: ToThread) => {
       else call.reject(guestError(message.error));
       return;
     }
+    case "prepare":
+      keepSource(message.script.versionId, message.script.source, message.script.modules);
+      host.prepare(message.script, message.limits).then(
+        () => post({ type: "warmed", requestId: message.requestId, stats: host.stats() }),
+        () => post({ type: "warmed", requestId: message.requestId, stats: host.stats() }),
+      );
+      return;
     case "warm":
       host.warm(message.count).then(
         () => post({ type: "warmed", requestId: message.requestId, stats: host.stats() }),

@@ -22,7 +22,12 @@ import type {
 } from "../execution-types.js";
 import { ConcurrencyGate, type Permit } from "../gate.js";
 import { HostCallError, type HostMethod } from "../host-types.js";
-import type { SandboxHost, SandboxHostOptions, SandboxStats } from "../sandbox-host.js";
+import {
+  defaultSandboxMemoryBytes,
+  type SandboxHost,
+  type SandboxHostOptions,
+  type SandboxStats,
+} from "../sandbox-host.js";
 import type { FromThread, ThreadData, ToThread, WireError, WireJob } from "./protocol.js";
 
 /** How long guest code may run past its deadline before its thread is terminated (docs/scripts.md). */
@@ -143,7 +148,13 @@ export function createThreadedSandboxHost(opts: ThreadedSandboxOptions): Sandbox
   let earlyDeaths = 0;
 
   const spawn = (index: number): SandboxThread => {
-    const thread = new SandboxThread(entry, { maxConcurrent: perThread, maxHeapBytes: opts.maxHeapBytes });
+    const thread = new SandboxThread(entry, {
+      maxConcurrent: perThread,
+      maxHeapBytes: opts.maxHeapBytes,
+      snapshots: opts.snapshots,
+      sandboxMemoryBytes: Math.floor((opts.sandboxMemoryBytes ?? defaultSandboxMemoryBytes()) / count),
+      sandboxIdleMs: opts.sandboxIdleMs,
+    });
     thread.worker.on("message", (message: FromThread) => onMessage(thread, message));
     thread.worker.on("error", (error) => replace(thread, `the sandbox thread failed: ${error.message}`));
     thread.worker.on("exit", () => replace(thread, "the sandbox thread exited"));
@@ -319,12 +330,20 @@ export function createThreadedSandboxHost(opts: ThreadedSandboxOptions): Sandbox
   }, WATCH_EVERY_MS);
   watchdog.unref();
 
-  /** The least loaded live thread (see SandboxThread.load). */
-  const pick = (): SandboxThread => {
+  /**
+   * The least loaded live thread (see SandboxThread.load); among equally loaded ones, one that
+   * already ran `versionId` (its snapshot sandbox is there).
+   */
+  const pick = (versionId?: string): SandboxThread => {
     const now = Date.now();
     let best: SandboxThread | undefined;
-    for (const thread of threads)
-      if (!thread.dead && (!best || thread.load(now) < best.load(now))) best = thread;
+    for (const thread of threads) {
+      if (thread.dead) continue;
+      const load = thread.load(now);
+      const bestLoad = best?.load(now) ?? Number.POSITIVE_INFINITY;
+      if (load < bestLoad || (load === bestLoad && versionId !== undefined && thread.known.has(versionId)))
+        best = thread;
+    }
     return best ?? threads[0]!;
   };
 
@@ -364,7 +383,7 @@ export function createThreadedSandboxHost(opts: ThreadedSandboxOptions): Sandbox
       const finished = new Promise<FinishedExecution>((r) => {
         resolveFinished = r;
       });
-      const thread = pick();
+      const thread = pick(job.script.versionId);
       if (disposed || thread.dead) {
         // As the in-process host does once disposed: the execution fails at once, its permit is freed.
         // (A dead pick means every thread is waiting to be respawned after dying at start.)
@@ -390,6 +409,18 @@ export function createThreadedSandboxHost(opts: ThreadedSandboxOptions): Sandbox
       });
       thread.post({ type: "start", id, job: wire(job, thread) });
       return { result, finished };
+    },
+    async prepare(script, limits) {
+      if (disposed) return;
+      const thread = pick(script.versionId);
+      if (thread.dead) return;
+      thread.known.delete(script.versionId);
+      thread.known.set(script.versionId, { source: script.source, modules: script.modules });
+      await new Promise<void>((resolve) => {
+        const requestId = nextRequest++;
+        thread.warmWaiters.set(requestId, resolve);
+        thread.post({ type: "prepare", requestId, script, limits });
+      });
     },
     async warm(total = opts.maxConcurrent) {
       if (disposed) return;

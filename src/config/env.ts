@@ -6,6 +6,7 @@
 import os from "node:os";
 import path from "node:path";
 import * as v from "valibot";
+import { defaultSandboxMemoryBytes } from "../../runtime/sandbox-memory.js";
 
 /** Every variable, its default and what it allows — the README's configuration table mirrors this. */
 export const ENV_VARS = {
@@ -28,6 +29,11 @@ export const ENV_VARS = {
     "Sandboxes running at once; more HTTP work gets 503. Default from CPUs and memory.",
   PICLOUD_SANDBOX_THREADS:
     "Worker threads running sandboxes (0: on the main thread, unprotected). Default: the number of CPUs.",
+  PICLOUD_SANDBOX_SNAPSHOTS:
+    "false to run every execution in a fresh context instead of a snapshot sandbox (slower; for diagnosis). Default true.",
+  PICLOUD_SANDBOX_MEMORY_MB:
+    "Budget of all idle snapshot sandboxes together; least recently used ones are evicted past it. Default: 1/8 of RAM, 64 to 2048.",
+  PICLOUD_SANDBOX_IDLE_SECONDS: "A snapshot sandbox unused this long is evicted. Default 300.",
   PICLOUD_SCRIPT_TIMEOUT_MS: "Default wall-time limit of an HTTP execution. Default 10000.",
   PICLOUD_MAX_SCRIPT_TIMEOUT_MS: "Ceiling for any script's time limit (background work). Default 300000.",
   PICLOUD_SCRIPT_MEMORY_MB: "Default memory limit of an execution. Default 64.",
@@ -108,6 +114,11 @@ export interface RuntimeConfig {
   maxConcurrent: number;
   /** Worker threads running sandboxes; 0 runs them on the main thread (no hard stop for stuck built-ins). */
   sandboxThreads: number;
+  /** Snapshot sandboxes (runtime/snapshot/); false: a fresh context per execution. */
+  sandboxSnapshots: boolean;
+  /** Budget of all snapshot sandboxes together, in bytes. */
+  sandboxMemoryBytes: number;
+  sandboxIdleMs: number;
   timeoutMs: number;
   maxTimeoutMs: number;
   memoryMb: number;
@@ -271,6 +282,18 @@ function loadRuntimeConfig(env: Env, problems: string[]): RuntimeConfig {
       problems,
     ),
     sandboxThreads: field(env, "PICLOUD_SANDBOX_THREADS", intIn(0, 64), os.availableParallelism(), problems),
+    sandboxSnapshots: field(env, "PICLOUD_SANDBOX_SNAPSHOTS", bool, true, problems),
+    sandboxMemoryBytes:
+      field(
+        env,
+        "PICLOUD_SANDBOX_MEMORY_MB",
+        intIn(16, 1024 * 1024),
+        Math.floor(defaultSandboxMemoryBytes() / 1024 / 1024),
+        problems,
+      ) *
+      1024 *
+      1024,
+    sandboxIdleMs: field(env, "PICLOUD_SANDBOX_IDLE_SECONDS", intIn(1, 86_400), 300, problems) * 1000,
     timeoutMs,
     maxTimeoutMs,
     memoryMb,

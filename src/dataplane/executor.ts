@@ -200,6 +200,22 @@ export class Executor {
   }
 
   /** The source of a version (immutable, so cached by id). */
+  /**
+   * Evaluates and snapshots `script`'s current version off the request path (SandboxHost.prepare),
+   * so its first request finds a sandbox ready.
+   */
+  async prepare(script: RoutableScript): Promise<void> {
+    const [source, modules] = await Promise.all([
+      this.source(script.versionId),
+      this.moduleSources(script.modules),
+    ]);
+    const limits = executionLimits(this.deps.config, script.limits);
+    await this.deps.sandbox.prepare(
+      { versionId: script.versionId, scriptId: script.id, source, isolation: script.isolation, modules },
+      limits,
+    );
+  }
+
   private async source(versionId: string): Promise<string> {
     const cached = this.sources.get(versionId);
     if (cached !== undefined) return cached;

@@ -42,8 +42,11 @@ function decode(s: string): string {
 export class RouteTable {
   private readonly router = new SmartRouter<TableRoute>({ routers: [new RegExpRouter(), new TrieRouter()] });
   readonly size: number;
+  /** Each routed script once. */
+  readonly scripts: RoutableScript[];
 
   constructor(routes: TableRoute[]) {
+    this.scripts = [...new Map(routes.map((r) => [r.script.id, r.script])).values()];
     const ordered = [...routes].sort(compareSpecificity);
     for (const r of ordered) {
       if (r.methods.length === 0) this.router.add("ALL", r.path, r);

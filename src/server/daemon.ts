@@ -8,6 +8,7 @@ import type { AddressInfo } from "node:net";
 import { type ServerType, serve } from "@hono/node-server";
 import type { DaemonConfig } from "../config/env.js";
 import { resolveMasterKeys } from "../config/secret-key.js";
+import { SandboxPrewarm } from "../dataplane/sandbox-prewarm.js";
 import { openDatabase } from "../db/client.js";
 import { runMigrations } from "../db/migrate.js";
 import type { Logger } from "../lib/logger.js";
@@ -102,6 +103,8 @@ export async function startDaemon(
   const port = (server.address() as AddressInfo).port;
   const url = `http://${config.host === "0.0.0.0" ? "127.0.0.1" : config.host}:${port}`;
   background.start();
+  const prewarm = new SandboxPrewarm({ ...services, db: services.database.db, log });
+  prewarm.atStart().catch((err) => log.debug({ err: String(err) }, "sandbox prewarm at start failed"));
   await services.dispatcher.start();
   await services.cron.start();
   log.info(
@@ -135,6 +138,7 @@ export async function startDaemon(
         });
         (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
       });
+      prewarm.stop();
       await background.stop();
       await services.cron.stop();
       await services.dispatcher.stop(config.shutdownTimeoutMs);

@@ -56,6 +56,26 @@ export class Metrics {
         this.set(sandbox.stats().wasmBytes);
       },
     });
+    const snapshotGauges = [
+      ["picloud_sandbox_snapshots", "Snapshot sandboxes (idle and leased)", "snapshotSandboxes"],
+      ["picloud_sandbox_snapshot_bytes", "Memory held by snapshot sandboxes (estimate)", "snapshotBytes"],
+      ["picloud_sandbox_snapshots_taken", "Snapshot sandboxes prepared since start", "snapshotsTaken"],
+      [
+        "picloud_sandbox_snapshot_evictions",
+        "Snapshot sandboxes evicted (idle time, memory budget)",
+        "snapshotEvictions",
+      ],
+      ["picloud_sandbox_classic_versions", "Script versions that run without a snapshot", "classicVersions"],
+    ] as const;
+    for (const [name, help, key] of snapshotGauges)
+      new Gauge({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          this.set(sandbox.stats()[key] ?? 0);
+        },
+      });
   }
 
   executionFinished(trigger: string, status: string, durationMs: number): void {

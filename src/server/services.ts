@@ -145,11 +145,18 @@ export function createServices(database: Database, options: ServiceOptions, log:
   apps.registerDependents({ what: "scripts", count: (appId) => scripts.countInApp(appId) });
   const routes = new UserRoutes(db);
   const { maxConcurrent, sandboxThreads } = options.runtime;
+  const sandboxOptions = {
+    maxConcurrent,
+    logger: log,
+    snapshots: options.runtime.sandboxSnapshots,
+    sandboxMemoryBytes: options.runtime.sandboxMemoryBytes,
+    sandboxIdleMs: options.runtime.sandboxIdleMs,
+  };
   // On worker threads, a script stuck past its limit is stopped by terminating its thread (docs/scripts.md).
   const sandbox =
     sandboxThreads > 0
-      ? createThreadedSandboxHost({ maxConcurrent, threads: sandboxThreads, logger: log })
-      : createSandboxHost({ maxConcurrent, logger: log });
+      ? createThreadedSandboxHost({ ...sandboxOptions, threads: sandboxThreads })
+      : createSandboxHost(sandboxOptions);
   const bindings = new BindingRegistry();
   const triggerIndex = new TriggerIndex(db, changes);
   const outboxSignal = new OutboxSignal(database.notifier, database.kind === "postgres", (err) =>

@@ -111,6 +111,9 @@ export const TEST_RUNTIME: RuntimeConfig = {
   maxConcurrent: 8,
   // One sandbox thread: the production path (bindings answered across threads), cheap per test file.
   sandboxThreads: 1,
+  sandboxSnapshots: true,
+  sandboxMemoryBytes: 256 * 1024 * 1024,
+  sandboxIdleMs: 300_000,
   timeoutMs: 2000,
   maxTimeoutMs: 10_000,
   memoryMb: 64,
