@@ -1,12 +1,15 @@
 // The HTTP data plane under load, each number a ratio against a baseline
-// measured in the same run (wrk on loopback, 10 connections):
-//   1. hello world through the whole PiCloud pipeline (fresh QuickJS context
-//      per request) vs the same handler on bare Hono + @hono/node-server;
+// measured in the same run (wrk on loopback, 10 and 50 connections):
+//   1. hello world through the whole PiCloud pipeline (a snapshot sandbox per
+//      script version, restored after every request) vs the same handler on
+//      bare Hono + @hono/node-server;
 //   2. the same with isolation = "script" (one evaluated context reused);
 //   3. the examples/hono-app Hono app through PiCloud vs the same app on bare
 //      @hono/node-server.
 // PiCloud runs once per sandbox thread count (PICLOUD_SANDBOX_THREADS: 0 = the
-// main thread, then 1 and 2), so thread counts compare in the same run too.
+// main thread, then 1 and 2), so thread counts compare in the same run too,
+// and once more with PICLOUD_SANDBOX_SNAPSHOTS=false (a fresh context and a
+// compile per request: the design before snapshot sandboxes).
 // Needs `npm run build` and wrk (apt-get install wrk).
 //   node bench/dataplane.mjs [seconds] [thread counts, e.g. 0,1,2]
 import { execFileSync, spawn } from "node:child_process";
@@ -21,8 +24,8 @@ const SECONDS = Number(process.argv[2] ?? 10);
 const THREADS = (process.argv[3] ?? "0,1,2").split(",").map(Number);
 const tmp = mkdtempSync(path.join(os.tmpdir(), "picloud-bench-dp-"));
 
-function wrk(url, host) {
-  const args = ["-t2", "-c10", `-d${SECONDS}s`, "--latency"];
+function wrk(url, host, connections = 10) {
+  const args = ["-t2", `-c${connections}`, `-d${SECONDS}s`, "--latency"];
   if (host) args.push("-H", `Host: ${host}`);
   const out = execFileSync("wrk", [...args, url], { encoding: "utf8" });
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
@@ -121,13 +124,19 @@ routes = [{ route = "/*", host = "hono.localhost" }]
 const _results = [];
 const bareHello = await startProcess([path.join(tmp, "bare-hello.mjs")], {}, /listening (\d+)/);
 const bare = wrk(`http://127.0.0.1:${bareHello.port}/hello`);
+const bare50 = wrk(`http://127.0.0.1:${bareHello.port}/hello`, undefined, 50);
 await stop(bareHello);
 const bareApp = await startProcess([path.join(tmp, "bare-hono-app.mjs")], {}, /listening (\d+)/);
 const bareBooks = wrk(`http://127.0.0.1:${bareApp.port}/books/2`);
+const bareBooks50 = wrk(`http://127.0.0.1:${bareApp.port}/books/2`, undefined, 50);
 await stop(bareApp);
 
 const runs = [];
-for (const threads of THREADS) {
+const configs = [
+  ...THREADS.map((threads) => ({ threads, snapshots: true })),
+  { threads: THREADS.at(-1), snapshots: false },
+];
+for (const { threads, snapshots } of configs) {
   rmSync(dataDir, { recursive: true, force: true });
   const picloud = await startProcess(
     [path.join(root, "dist/src/main.js"), "start"],
@@ -139,6 +148,7 @@ for (const threads of THREADS) {
       PICLOUD_ADMIN_EMAIL: "b@example.com",
       PICLOUD_ADMIN_PASSWORD: "bench password 1",
       PICLOUD_SANDBOX_THREADS: String(threads),
+      PICLOUD_SANDBOX_SNAPSHOTS: String(snapshots),
     },
     /"port":(\d+)[^\n]*"PiCloud is ready"/,
   );
@@ -146,9 +156,12 @@ for (const threads of THREADS) {
   // The demo project is the default app: it answers on default.localhost, not on the admin host.
   runs.push({
     threads,
+    snapshots,
     fresh: wrk(`${base}/hello`, "default.localhost"),
-    reuse: wrk(`${base}/hello-reuse`, "default.localhost"),
+    fresh50: snapshots ? wrk(`${base}/hello`, "default.localhost", 50) : undefined,
+    reuse: snapshots ? wrk(`${base}/hello-reuse`, "default.localhost") : undefined,
     books: wrk(`${base}/books/2`, "hono.localhost"),
+    books50: snapshots ? wrk(`${base}/books/2`, "hono.localhost", 50) : undefined,
   });
   await stop(picloud);
 }
@@ -156,19 +169,21 @@ rmSync(tmp, { recursive: true, force: true });
 
 const row = (name, r, b) =>
   `| ${name} | ${r.rps.toFixed(0)} | ${((r.rps / b.rps) * 100).toFixed(1)} % | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.non2xx} |`;
-console.log(
-  `\nwrk -t2 -c10 -d${SECONDS}s on 127.0.0.1 (Node ${process.version}, ${os.cpus().length} cpus)\n`,
-);
+console.log(`\nwrk -t2 -d${SECONDS}s on 127.0.0.1 (Node ${process.version}, ${os.cpus().length} cpus)\n`);
 console.log("| server | req/s | of baseline | p50 ms | p99 ms | non-2xx |");
 console.log("| --- | ---: | ---: | ---: | ---: | ---: |");
-console.log(row("bare Hono, hello (baseline 1, 2)", bare, bare));
-const label = (t) => (t === 0 ? "main thread" : `${t} sandbox thread${t > 1 ? "s" : ""}`);
+const label = (r) =>
+  `${r.threads === 0 ? "main thread" : `${r.threads} sandbox thread${r.threads > 1 ? "s" : ""}`}${r.snapshots ? "" : ", snapshots off"}`;
+console.log(row("bare Hono, hello, 10 conn (baseline)", bare, bare));
+console.log(row("bare Hono, hello, 50 conn (baseline)", bare50, bare50));
 for (const r of runs) {
-  console.log(row(`PiCloud, hello, fresh context per request, ${label(r.threads)}`, r.fresh, bare));
-  console.log(row(`PiCloud, hello, isolation = script, ${label(r.threads)}`, r.reuse, bare));
+  console.log(row(`PiCloud, hello, 10 conn, ${label(r)}`, r.fresh, bare));
+  if (r.fresh50) console.log(row(`PiCloud, hello, 50 conn, ${label(r)}`, r.fresh50, bare50));
+  if (r.reuse) console.log(row(`PiCloud, hello, isolation = script, 10 conn, ${label(r)}`, r.reuse, bare));
 }
-console.log(row("bare Hono, examples/hono-app GET /books/2 (baseline 3)", bareBooks, bareBooks));
-for (const r of runs)
-  console.log(
-    row(`PiCloud, examples/hono-app GET /books/2 (fresh context), ${label(r.threads)}`, r.books, bareBooks),
-  );
+console.log(row("bare Hono, examples/hono-app GET /books/2, 10 conn (baseline)", bareBooks, bareBooks));
+console.log(row("bare Hono, examples/hono-app GET /books/2, 50 conn (baseline)", bareBooks50, bareBooks50));
+for (const r of runs) {
+  console.log(row(`PiCloud, examples/hono-app, 10 conn, ${label(r)}`, r.books, bareBooks));
+  if (r.books50) console.log(row(`PiCloud, examples/hono-app, 50 conn, ${label(r)}`, r.books50, bareBooks50));
+}

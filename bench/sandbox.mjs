@@ -21,6 +21,7 @@ import { GuestContext, RuntimeSlot } from "../dist/runtime/guest-context.js";
 import { dispatch } from "../dist/runtime/host-ops.js";
 import { createSandboxHost } from "../dist/runtime/index.js";
 import { loadPrelude } from "../dist/runtime/prelude-source.js";
+import { SnapshotSandbox } from "../dist/runtime/snapshot/snapshot-sandbox.js";
 
 const args = process.argv.slice(2);
 const compareAt = args.indexOf("--compare");
@@ -219,27 +220,107 @@ async function honoSource() {
 
 /** The sandbox scenarios for one build (`create` = its createSandboxHost). */
 async function scenarios(create, tag, hono) {
+  // The default host (snapshot sandboxes) and a classic one (a fresh context per execution).
   const host = create({ maxConcurrent: 1 });
-  await host.warm(1);
+  const classic = create({ maxConcurrent: 1, snapshots: false });
+  await Promise.all([host.warm(1), classic.warm(1)]);
   const out = {};
   const row = (label, r) => (out[label] = report(`${tag}${label}`, r.samples, r.cpuPerOp));
   row(
-    "fresh context, paced (request path)",
-    await sandboxRun(host, HELLO, "none", { paced: true, versionId: "f" }),
+    "snapshot sandbox (default), paced",
+    await sandboxRun(host, HELLO, "none", { paced: true, versionId: "n" }),
   );
-  row("fresh context, back to back", await sandboxRun(host, HELLO, "none", { paced: false, versionId: "f" }));
+  row(
+    "snapshot sandbox, back to back",
+    await sandboxRun(host, HELLO, "none", { paced: false, versionId: "n" }),
+  );
+  row(
+    "classic fresh context, paced (request path)",
+    await sandboxRun(classic, HELLO, "none", { paced: true, versionId: "f" }),
+  );
+  row(
+    "classic fresh context, back to back",
+    await sandboxRun(classic, HELLO, "none", { paced: false, versionId: "f" }),
+  );
   row('isolation = "script"', await sandboxRun(host, HELLO, "script", { paced: false, versionId: "s" }));
   const honoN = Math.min(N, 1000);
   row(
-    `Hono app (${(hono.length / 1024).toFixed(0)} KiB), fresh, paced`,
-    await sandboxRun(host, hono, "none", { paced: true, versionId: "hf", n: honoN }),
+    `Hono app (${(hono.length / 1024).toFixed(0)} KiB), snapshot sandbox`,
+    await sandboxRun(host, hono, "none", { paced: false, versionId: "hn", n: honoN }),
+  );
+  row(
+    "Hono app, classic fresh context, paced",
+    await sandboxRun(classic, hono, "none", { paced: true, versionId: "hf", n: Math.min(honoN, 300) }),
   );
   row(
     'Hono app, isolation = "script"',
     await sandboxRun(host, hono, "script", { paced: false, versionId: "hs", n: honoN }),
   );
   host.dispose();
+  classic.dispose();
   return out;
+}
+
+/** Where a snapshot sandbox's execution goes, phase by phase (restore + begin + call + end). */
+async function snapshotBreakdown(source, label) {
+  const prelude = await loadPrelude();
+  const sandbox = await SnapshotSandbox.create({
+    script: { versionId: "breakdown", source },
+    prelude,
+    dispatch: (s, handles) => dispatch(s.current, handles),
+    logger: undefined,
+    maxHeapBytes: 256 << 20,
+    watch: null,
+    wallTimeMs: 5000,
+    memoryBytes: 64 << 20,
+  });
+  const phases = {
+    restore: [],
+    "begin (bind realm)": [],
+    "call + Response + serialize": [],
+    end: [],
+    total: [],
+  };
+  const context = sandbox.context;
+  const cpu0 = cpuNow();
+  const n = Math.min(N, 2000) + 100;
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    sandbox.restore();
+    const t1 = performance.now();
+    let responded = false;
+    context.current = {
+      respond: () => (responded = true),
+      log() {},
+      fail: (name, message) => {
+        throw new Error(`${name}: ${message}`);
+      },
+    };
+    context.begin(1, "Response");
+    const t2 = performance.now();
+    context.run(META, context.ns, null, null);
+    context.slot.runtime.executePendingJobs();
+    if (!responded) throw new Error("no response");
+    const t3 = performance.now();
+    context.current = null;
+    context.end();
+    const t4 = performance.now();
+    if (i >= 100) {
+      phases.restore.push(t1 - t0);
+      phases["begin (bind realm)"].push(t2 - t1);
+      phases["call + Response + serialize"].push(t3 - t2);
+      phases.end.push(t4 - t3);
+      phases.total.push(t4 - t0);
+    }
+  }
+  const cpu = ((cpuNow() - cpu0) / n) * 1000;
+  console.log(
+    `\nSnapshot sandbox breakdown, ${label} (copy ${(sandbox.snapshot.bytes / 1024).toFixed(0)} KiB, ${n} executions):`,
+  );
+  for (const [phase, samples] of Object.entries(phases))
+    report(`  ${phase}`, samples, phase === "total" ? cpu : undefined);
+  sandbox.drop();
+  return stats(phases.total);
 }
 
 async function main() {
@@ -292,14 +373,26 @@ async function main() {
   }
 
   await breakdown();
+  const snapHello = await snapshotBreakdown(HELLO, "hello world");
+  const snapHono = await snapshotBreakdown(hono, "Hono app");
 
-  const fresh = current["fresh context, paced (request path)"];
+  const snap = current["snapshot sandbox, back to back"];
+  const fresh = current["classic fresh context, paced (request path)"];
   const script = current['isolation = "script"'];
+  const honoSnap = current[Object.keys(current).find((k) => k.startsWith("Hono app ("))];
+  const honoFresh = current["Hono app, classic fresh context, paced"];
+  const honoScript = current['Hono app, isolation = "script"'];
   console.log("\nRatios (p50):");
-  console.log(`  fresh paced / plain JS function      ${(fresh.p50 / base.p50).toFixed(0)}×`);
-  console.log(`  fresh paced / Node Response          ${(fresh.p50 / nodeStats.p50).toFixed(1)}×`);
-  console.log(`  fresh paced / new runtime per request ${(fresh.p50 / perRuntimeStats.p50).toFixed(3)}×`);
-  console.log(`  script mode / Node Response          ${(script.p50 / nodeStats.p50).toFixed(1)}×`);
+  console.log(`  snapshot / classic fresh (hello)           ${(snap.p50 / fresh.p50).toFixed(3)}×`);
+  console.log(`  snapshot / new runtime per request (hello) ${(snap.p50 / perRuntimeStats.p50).toFixed(3)}×`);
+  console.log(`  snapshot / isolation = script (hello)      ${(snap.p50 / script.p50).toFixed(2)}×`);
+  console.log(`  snapshot / classic fresh (Hono app)        ${(honoSnap.p50 / honoFresh.p50).toFixed(3)}×`);
+  console.log(`  snapshot / isolation = script (Hono app)   ${(honoSnap.p50 / honoScript.p50).toFixed(2)}×`);
+  console.log(
+    `  snapshot sandbox internals p50: hello ${snapHello.p50.toFixed(0)} µs, Hono ${snapHono.p50.toFixed(0)} µs`,
+  );
+  console.log(`  snapshot / plain JS function               ${(snap.p50 / base.p50).toFixed(0)}×`);
+  console.log(`  snapshot / Node Response                   ${(snap.p50 / nodeStats.p50).toFixed(1)}×`);
   console.log(
     `\nload average at the end: ${os
       .loadavg()
