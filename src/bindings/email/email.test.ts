@@ -488,4 +488,34 @@ describe.each(testDbKinds())("env.email without a transport [%s]", (kind) => {
       transport: null,
     });
   });
+
+  it("takes [email] senders from a deploy, and refuses a bad one naming it", async () => {
+    const owner = await h.user("owner");
+    const source = "export default { fetch() { return new Response('ok'); } }";
+    const deploy = (email: unknown) =>
+      owner.post("/apps/default/deploy", { scripts: [{ name: "a", source }], email });
+    const first = await deploy({ senders: ["noreply@blog.example.com", "example.org"] });
+    expect(first.status, JSON.stringify(first.body)).toBe(200);
+    expect(first.body.changes).toContainEqual({
+      action: "update",
+      kind: "email",
+      name: "senders",
+      detail: "noreply@blog.example.com, example.org",
+    });
+    expect((await owner.get("/apps/default/email/settings")).body.senders).toEqual([
+      "noreply@blog.example.com",
+      "example.org",
+    ]);
+    // The same list again changes nothing; a manifest without [email] leaves them alone.
+    expect((await deploy({ senders: ["noreply@blog.example.com", "example.org"] })).body.changes).toEqual([]);
+    expect((await deploy(undefined)).body.changes).toEqual([]);
+    const bad = await deploy({ senders: ["not a domain"] });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.message).toContain("email.senders");
+    expect(bad.body.error.message).toContain("each sender must be an address");
+    const viewer = await h.user("member");
+    await owner.post("/apps/default/members", { userId: viewer.userId, role: "viewer" });
+    expect((await viewer.get("/apps/default/email/settings")).status).toBe(200);
+    expect((await viewer.request("PUT", "/apps/default/email/senders", { senders: [] })).status).toBe(403);
+  });
 });
