@@ -28,7 +28,7 @@ export interface SmtpSink {
 }
 
 export async function startSmtpSink(
-  opts: { secure?: boolean; auth?: { user: string; pass: string }; startTls?: boolean } = {},
+  opts: { secure?: boolean; auth?: { user: string; pass: string }; startTls?: boolean; port?: number } = {},
 ): Promise<SmtpSink> {
   const sink: Omit<SmtpSink, "port" | "url" | "close"> = { messages: [], answers: [], attempts: 0 };
   let n = 0;
@@ -61,7 +61,7 @@ export async function startSmtpSink(
       });
     },
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, "127.0.0.1", resolve));
   const port = (server.server.address() as AddressInfo).port;
   const cred = opts.auth
     ? `${encodeURIComponent(opts.auth.user)}:${encodeURIComponent(opts.auth.pass)}@`
