@@ -260,8 +260,12 @@ export class EmailService {
     const transport = this.transport;
     const c = msg.content;
     try {
-      const result = await this.slots.run(() =>
-        transport.send({
+      const result = await this.slots.run(async () => {
+        // A wait for a slot longer than the outbox lease lets the row be claimed again; whichever
+        // claim gets a slot second finds the message sent and stops (a send still in flight can
+        // still be doubled: at least once, with the same Message-ID / Idempotency-Key).
+        if (await this.isSent(msg.id)) return null;
+        return transport.send({
           id: msg.id,
           from: msg.from,
           to: msg.recipients.to,
@@ -277,8 +281,9 @@ export class EmailService {
             contentType: a.contentType,
             bytes: Buffer.from(a.content, "base64"),
           })),
-        }),
-      );
+        });
+      });
+      if (result === null) return { error: null };
       // Sent: the body and attachments are not kept (they may carry secrets); the envelope and answer are.
       await this.record(msg.id, {
         status: "sent",
@@ -323,6 +328,14 @@ export class EmailService {
       return { error: failure.answer, permanent: failure.permanent };
     }
   };
+
+  private async isSent(id: string): Promise<boolean> {
+    const [row] = await this.db
+      .select({ status: emailMessages.status })
+      .from(emailMessages)
+      .where(eq(emailMessages.id, id));
+    return row?.status === "sent";
+  }
 
   private async record(id: string, set: Partial<Record<keyof MessageRow, unknown>>): Promise<void> {
     await this.db

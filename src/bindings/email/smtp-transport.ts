@@ -12,6 +12,7 @@ import { shortAnswer, TransportError } from "./transport.js";
 
 interface SmtpError extends Error {
   code?: string;
+  command?: string;
   responseCode?: number;
   response?: string;
 }
@@ -77,10 +78,17 @@ export function smtpTransport(url: string, opts: { maxConnections: number }): Em
   };
 }
 
-/** SMTP 5xx is permanent, except a failed login: the operator's credentials, not the message, are at fault. */
+/**
+ * A 5xx answer to the message itself (MAIL FROM, RCPT TO, DATA) is permanent. Anything else —
+ * 4xx, no connection, a failed login, a relay without STARTTLS — is about the way to the relay,
+ * not the message: retried, so an operator who fixes it loses no mail.
+ */
 function classify(err: SmtpError): TransportError {
   const code = err.responseCode;
-  const answer = shortAnswer(err.response || err.message || String(err));
-  const permanent = typeof code === "number" && code >= 500 && code < 600 && err.code !== "EAUTH";
+  const aboutMessage =
+    err.code === "EENVELOPE" || err.code === "EMESSAGE" || /^(MAIL|RCPT|DATA)/i.test(err.command ?? "");
+  const permanent = aboutMessage && typeof code === "number" && code >= 500 && code < 600;
+  // The reply alone for the message's own answers; nodemailer's message (with its context) otherwise.
+  const answer = shortAnswer((aboutMessage && err.response) || err.message || String(err));
   return new TransportError(permanent, answer);
 }

@@ -24,13 +24,27 @@ export interface SmtpSink {
   answers: ({ code: number; message: string } | null)[];
   /** How many DATA commands were answered (accepted or not). */
   attempts: number;
+  /** Recipients refused at RCPT TO with 550. */
+  unknownRecipients: Set<string>;
   close(): Promise<void>;
 }
 
 export async function startSmtpSink(
-  opts: { secure?: boolean; auth?: { user: string; pass: string }; startTls?: boolean; port?: number } = {},
+  opts: {
+    secure?: boolean;
+    auth?: { user: string; pass: string };
+    startTls?: boolean;
+    port?: number;
+    /** Default 127.0.0.1. */
+    host?: string;
+  } = {},
 ): Promise<SmtpSink> {
-  const sink: Omit<SmtpSink, "port" | "url" | "close"> = { messages: [], answers: [], attempts: 0 };
+  const sink: Omit<SmtpSink, "port" | "url" | "close"> = {
+    messages: [],
+    answers: [],
+    attempts: 0,
+    unknownRecipients: new Set(),
+  };
   let n = 0;
   const server = new SMTPServer({
     secure: opts.secure ?? false,
@@ -42,6 +56,11 @@ export async function startSmtpSink(
       if (opts.auth && auth.username === opts.auth.user && auth.password === opts.auth.pass)
         return callback(null, { user: auth.username });
       return callback(Object.assign(new Error("Invalid username or password"), { responseCode: 535 }));
+    },
+    onRcptTo(address, _session, callback) {
+      if (sink.unknownRecipients.has(address.address))
+        return callback(Object.assign(new Error("5.1.1 No such user here"), { responseCode: 550 }));
+      callback();
     },
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];
@@ -61,7 +80,7 @@ export async function startSmtpSink(
       });
     },
   });
-  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, "127.0.0.1", resolve));
+  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, opts.host ?? "127.0.0.1", resolve));
   const port = (server.server.address() as AddressInfo).port;
   const cred = opts.auth
     ? `${encodeURIComponent(opts.auth.user)}:${encodeURIComponent(opts.auth.pass)}@`
