@@ -24,7 +24,7 @@ describe.each(testDbKinds())("env.email over a Resend-compatible API [%s]", (kin
   let server: Server;
   let baseUrl = "";
   const received: Received[] = [];
-  const answers: { status: number; body: unknown }[] = [];
+  const answers: { status: number; body: unknown; raw?: string }[] = [];
   let n = 0;
   beforeAll(async () => {
     server = createServer((req, res) => {
@@ -39,7 +39,7 @@ describe.each(testDbKinds())("env.email over a Resend-compatible API [%s]", (kin
         });
         const answer = answers.shift() ?? { status: 200, body: { id: `re_${++n}` } };
         res.writeHead(answer.status, { "content-type": "application/json" });
-        res.end(JSON.stringify(answer.body));
+        res.end(answer.raw ?? JSON.stringify(answer.body));
       });
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -139,6 +139,20 @@ describe.each(testDbKinds())("env.email over a Resend-compatible API [%s]", (kin
     const dl = (await owner.get("/apps/default/dead-letters")).body.items;
     expect(dl).toHaveLength(1);
     expect(dl[0]).toMatchObject({ source: "email_out", attempts: 1, lastError: answer });
+  });
+
+  it("stores an answer with a NUL and a long tail cut in the middle of a surrogate pair", async () => {
+    const owner = await setup();
+    answers.push({ status: 400, body: null, raw: `bad\u0000request! ${"😀".repeat(600)}` });
+    const id = await send(
+      owner,
+      `{ to: "ann@example.org", from: "x@mail.example.com", subject: "s", text: "t" }`,
+    );
+    await expect.poll(async () => (await message(owner, id)).status, { timeout: 10_000 }).toBe("failed");
+    const answer = (await message(owner, id)).serverAnswer as string;
+    expect(answer.startsWith("400 bad\uFFFDrequest! 😀")).toBe(true);
+    expect(answer.length).toBe(1001); // 1000 characters and the ellipsis
+    expect(answer.endsWith("\uFFFD…")).toBe(true); // the split pair's lone half replaced
   });
 
   it("retries a 5xx until the attempts run out, then fails with the last answer", async () => {

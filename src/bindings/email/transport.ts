@@ -4,6 +4,7 @@
  * 429/5xx, no connection, a timeout) are retried by the outbox; permanent ones
  * (SMTP 5xx, HTTP 4xx) end the message as failed with the server's answer.
  */
+import { toStorableText } from "../../lib/storable-text.js";
 import type { OutgoingEmail } from "./message.js";
 
 /** A stored message as a transport sends it: `id` is PiCloud's id (Message-ID, idempotency key). */
@@ -37,8 +38,9 @@ export interface EmailTransport {
   close(): void;
 }
 
-/** Answers are stored and shown: bounded, one line. */
+/** Answers are stored and shown: bounded, one line, storable (a server may answer with a NUL). */
 export function shortAnswer(s: string, max = 1000): string {
   const one = s.replace(/\s*[\r\n]+\s*/g, " ").trim();
-  return one.length > max ? `${one.slice(0, max)}…` : one;
+  // After the cut, which may split a surrogate pair.
+  return toStorableText(one.length > max ? `${one.slice(0, max)}…` : one);
 }
