@@ -61,7 +61,7 @@ export function httpTransport(baseUrl: string, apiKey: string): EmailTransport {
         let id: string | null = null;
         try {
           const parsed = JSON.parse(text) as { id?: unknown };
-          if (typeof parsed.id === "string") id = parsed.id;
+          if (typeof parsed.id === "string") id = shortAnswer(parsed.id, 200);
         } catch {
           /* an acceptance without a JSON body still is one */
         }

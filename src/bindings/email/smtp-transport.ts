@@ -63,7 +63,7 @@ export function smtpTransport(url: string, opts: { maxConnections: number }): Em
         const queuedAs = /queued as ([^\s]+)/i.exec(response)?.[1];
         const rejected = (info.rejected ?? []).map(String);
         return {
-          serverMessageId: queuedAs ?? info.messageId ?? null,
+          serverMessageId: shortAnswer(queuedAs ?? info.messageId ?? "", 200) || null,
           answer: shortAnswer(
             rejected.length > 0 ? `${response} (refused recipients: ${rejected.join(", ")})` : response,
           ),
