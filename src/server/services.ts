@@ -193,6 +193,7 @@ export function createServices(database: Database, options: ServiceOptions, log:
   bindings.register(
     deadLettersBinding(deadLetters, (userId, appId) => apps.userCan(userId, appId, "data.write")),
   );
+  const metrics = new Metrics(sandbox, { processMetrics: options.processMetrics });
   const emailConfig = options.email ?? NO_EMAIL;
   const email = new EmailService(
     db,
@@ -201,6 +202,7 @@ export function createServices(database: Database, options: ServiceOptions, log:
     emailConfig,
     emailTransport(emailConfig),
     log.child({ area: "email" }),
+    (outcome, transport) => metrics.emailOutcome(outcome, transport),
   );
   bindings.register(emailBinding(email));
   const recorder = new ExecutionRecorder(db, log);
@@ -211,7 +213,6 @@ export function createServices(database: Database, options: ServiceOptions, log:
           log.warn({ err: (err as Error).message }, "live tail relay: NOTIFY failed"),
         )
       : null;
-  const metrics = new Metrics(sandbox, { processMetrics: options.processMetrics });
   const appFetch = new AppFetch(db, changes, { maxResponseBytes: options.runtime.maxResponseBytes });
   const executor = new Executor({
     db,

@@ -165,6 +165,11 @@ describe.each(testDbKinds())("env.email over SMTP (STARTTLS) [%s]", (kind) => {
     expect(msg.serverAnswer).toContain(`queued as ${msg.serverMessageId}`);
     const dead = await h.services.database.db.select().from(deadLetters);
     expect(dead).toEqual([]);
+    const metrics = await (await h.http.request("/metrics")).text();
+    for (const outcome of ["queued", "retried", "sent"])
+      expect(metrics).toMatch(
+        new RegExp(`picloud_email_messages_total\\{outcome="${outcome}",transport="smtp"\\} [1-9]`),
+      );
   });
 
   it("dead-letters a 5xx at once with the server's answer", async () => {

@@ -126,6 +126,11 @@ export class EmailService {
     private readonly config: EmailConfig,
     private readonly transport: EmailTransport | null,
     private readonly log: Logger,
+    /** Told of each message queued and each delivery attempt's outcome (metrics). */
+    private readonly onOutcome: (
+      outcome: "queued" | "sent" | "retried" | "failed",
+      transport: string,
+    ) => void = () => {},
   ) {
     this.slots = new Slots(config.concurrency);
   }
@@ -206,6 +211,7 @@ export class EmailService {
       );
     });
     this.signal.committed();
+    this.onOutcome("queued", this.transport.kind);
     this.log.debug({ appId: ctx.appId, messageId: id, executionId: ctx.executionId }, "e-mail queued");
     return { id };
   }
@@ -293,6 +299,7 @@ export class EmailService {
         content: null,
         finishedAt: new Date(),
       });
+      this.onOutcome("sent", transport.kind);
       this.log.info(
         {
           appId: row.appId,
@@ -314,6 +321,7 @@ export class EmailService {
         serverAnswer: failure.answer,
         ...(final ? { status: "failed" as const, finishedAt: new Date() } : {}),
       });
+      this.onOutcome(final ? "failed" : "retried", transport.kind);
       this.log.warn(
         {
           appId: row.appId,
