@@ -243,7 +243,7 @@ export function createServices(database: Database, options: ServiceOptions, log:
     log,
     processId: options.processId ?? `${process.pid}-${uuidv7().slice(-12)}`,
   });
-  dispatcher.registerDirect("email", email.deliver);
+  dispatcher.registerDirect("email_out", email.deliver);
   return {
     database,
     log,

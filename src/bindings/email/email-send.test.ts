@@ -212,7 +212,9 @@ describe.each(testDbKinds())("env.email.send() checks [%s]", (kind) => {
     const out = await send(owner, message);
     expect(out.error).toContain(error);
     expect(await h.services.database.db.select().from(emailMessages)).toEqual([]);
-    expect(await h.services.database.db.select().from(outbox).where(eq(outbox.kind, "email"))).toEqual([]);
+    expect(await h.services.database.db.select().from(outbox).where(eq(outbox.kind, "email_out"))).toEqual(
+      [],
+    );
   });
 });
 

@@ -184,7 +184,7 @@ describe.each(testDbKinds())("env.email over SMTP (STARTTLS) [%s]", (kind) => {
     const dl = await owner.get("/apps/default/dead-letters");
     expect(dl.body.items).toHaveLength(1);
     expect(dl.body.items[0]).toMatchObject({
-      kind: "email",
+      kind: "email_out",
       source: "email_out",
       attempts: 1,
       lastError: "550 5.1.1 Mailbox unavailable",

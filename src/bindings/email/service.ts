@@ -197,7 +197,7 @@ export class EmailService {
         [
           {
             appId: ctx.appId,
-            kind: "email",
+            kind: "email_out",
             triggerId: null,
             scriptId: ctx.scriptId,
             payload,
@@ -244,7 +244,7 @@ export class EmailService {
       );
   }
 
-  /** The outbox's delivery of kind `email`: sends one stored message through the transport. */
+  /** The outbox's delivery of kind `email_out`: sends one stored message through the transport. */
   readonly deliver: DirectDelivery = async (row: OutboxRow) => {
     const { messageId } = row.payload as EmailOutboxPayload;
     const [msg] = await this.db
