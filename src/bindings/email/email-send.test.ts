@@ -97,6 +97,11 @@ describe.each(testDbKinds())("env.email.send() checks [%s]", (kind) => {
     ],
     ["no to", `{ subject: "s", text: "t" }`, "TypeError: email.send(message): to: is required"],
     [
+      "an empty to",
+      `{ to: [], cc: "b@example.org", subject: "s", text: "t" }`,
+      "TypeError: email.send(message): to: must name at least one address",
+    ],
+    [
       "a bad to",
       `{ to: "not an address", subject: "s", text: "t" }`,
       "TypeError: email.send(message): to: must be an e-mail address like name@example.com or Name <name@example.com>",

@@ -146,7 +146,7 @@ const body = (what: string) =>
 export const sendInputSchema = v.pipe(
   v.strictObject(
     {
-      to: addressList(MAX_RECIPIENTS),
+      to: v.pipe(addressList(MAX_RECIPIENTS), v.minLength(1, "must name at least one address")),
       cc: v.optional(addressList(MAX_RECIPIENTS)),
       bcc: v.optional(addressList(MAX_RECIPIENTS)),
       from: v.optional(address),
