@@ -6,11 +6,15 @@
  */
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
+import { apps } from "../../apps/schema.js";
 import { outbox } from "../../events/schema.js";
+import { uuidv7 } from "../../lib/ids.js";
 import { NO_EMAIL } from "../../server/services.js";
 import { testDbKinds } from "../../testing/database.js";
 import { type TestClient, useHarness } from "../../testing/harness.js";
+import { parseSendInput } from "./message.js";
 import { emailMessages } from "./schema.js";
+import type { SendRefused } from "./service.js";
 
 describe.each(testDbKinds())("env.email.send() checks [%s]", (kind) => {
   const h = useHarness(kind, {
@@ -87,6 +91,32 @@ describe.each(testDbKinds())("env.email.send() checks [%s]", (kind) => {
     await owner.request("PUT", "/apps/default/email/limits", { perMinute: null, perDay: 2 });
     expect((await send(owner, msg)).error).toContain("2 messages per 24 hours");
     expect(await h.services.database.db.select().from(emailMessages)).toHaveLength(2);
+  });
+
+  it("lets no burst of concurrent sends past the limit (one sender at a time per app)", async () => {
+    const owner = await setup();
+    await owner.request("PUT", "/apps/default/email/limits", { perMinute: 3, perDay: null });
+    const [app] = await h.services.database.db
+      .select({ id: apps.id })
+      .from(apps)
+      .where(eq(apps.slug, "default"));
+    const ctx = {
+      appId: app!.id,
+      executionId: uuidv7(),
+      rootExecutionId: uuidv7(),
+      depth: 0,
+      scriptId: uuidv7(),
+      principalUserId: null,
+    };
+    const m = parseSendInput({ to: "a@example.org", subject: "s", text: "t" });
+    const results = await Promise.allSettled(Array.from({ length: 10 }, () => h.services.email.send(ctx, m)));
+    expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(3);
+    const refused = results.filter((r) => r.status === "rejected") as PromiseRejectedResult[];
+    expect(refused.map((r) => (r.reason as SendRefused).code)).toEqual(Array(7).fill("rate_limited"));
+    expect(await h.services.database.db.select().from(emailMessages)).toHaveLength(3);
+    expect(
+      await h.services.database.db.select().from(outbox).where(eq(outbox.kind, "email_out")),
+    ).toHaveLength(3);
   });
 
   it.each([
