@@ -11,9 +11,9 @@ import * as v from "valibot";
 import { isStorableText, UNSTORABLE_TEXT } from "../../lib/storable-text.js";
 
 export const MAX_RECIPIENTS = 50;
-export const MAX_REPLY_TO = 10;
-export const MAX_HEADERS = 50;
-export const MAX_ATTACHMENTS = 20;
+const MAX_REPLY_TO = 10;
+const MAX_HEADERS = 50;
+const MAX_ATTACHMENTS = 20;
 const MAX_LINE = 998;
 
 /** ASCII addresses: a dot-atom local part and a hostname (what every relay accepts). */
@@ -143,7 +143,7 @@ const body = (what: string) =>
     ),
   );
 
-export const sendInputSchema = v.pipe(
+const sendInputSchema = v.pipe(
   v.strictObject(
     {
       to: v.pipe(addressList(MAX_RECIPIENTS), v.minLength(1, "must name at least one address")),
@@ -179,8 +179,6 @@ export const sendInputSchema = v.pipe(
     `to, cc and bcc together may name at most ${MAX_RECIPIENTS} recipients`,
   ),
 );
-
-export type SendInput = v.InferOutput<typeof sendInputSchema>;
 
 /** A validated message, ready to store. */
 export interface OutgoingEmail {
