@@ -68,6 +68,10 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
     run: async (...a) => (await import("./cli/secret-commands.js")).secretsCommand(...a),
     help: "secrets put <NAME> (value from a prompt or stdin) | ls | rm <NAME>  [--app]",
   },
+  email: {
+    run: async (...a) => (await import("./cli/email-commands.js")).emailCommand(...a),
+    help: "email ls [--status queued|sent|failed] | show <id> | settings: outbound messages and their delivery  [--app]",
+  },
   admin: {
     run: async (...a) => (await import("./cli/admin-commands.js")).adminCommand(...a),
     help: "admin rotate-secret-key: re-encrypt secrets under the daemon's current master key now",

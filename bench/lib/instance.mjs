@@ -1,6 +1,7 @@
 // An in-process PiCloud instance for benchmarks (built code from dist/):
 // database (PGlite in a temp dir, or a fresh PostgreSQL database), migrations,
 // services, and an owner. Call close() when done.
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -58,6 +59,8 @@ export async function createInstance(kind, overrides = {}) {
       realtime: config.realtime,
       dataDir: tmp,
       files: config.files,
+      email: config.email,
+      masterKeys: { current: randomBytes(32), previous: null },
       processMetrics: false,
     },
     createLogger("silent"),
@@ -73,6 +76,7 @@ export async function createInstance(kind, overrides = {}) {
     async close() {
       services.shutdown.abort();
       await services.dispatcher.stop(5000);
+      services.email.close();
       await services.recorder.flush();
       services.sandbox.dispose();
       await services.changes.stop();

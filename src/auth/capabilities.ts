@@ -19,7 +19,8 @@ type InstanceCapability =
   | "apps.create"
   | "network.allow"
   | "domains.custom"
-  | "secret-key.rotate";
+  | "secret-key.rotate"
+  | "email.limits";
 
 export type AppCapability =
   | "app.read"
@@ -46,6 +47,8 @@ const INSTANCE_RULES: Record<InstanceCapability, { roles: InstanceRole[]; scope:
   "domains.custom": { roles: ["owner", "admin"], scope: "instance:admin" },
   // Re-encrypting every app's secrets is an operator's act (docs/secrets.md).
   "secret-key.rotate": { roles: ["owner", "admin"], scope: "instance:admin" },
+  // Every app sends through the instance's one relay and reputation: raising an app's limit is the operator's call.
+  "email.limits": { roles: ["owner", "admin"], scope: "instance:admin" },
 };
 
 const APP_RULES: Record<AppCapability, { role: AppRole; scope: Scope }> = {

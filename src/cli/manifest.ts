@@ -85,6 +85,8 @@ export async function buildManifest(
       scripts,
       // The file is the truth for topics as for vars: listed ones are set, others removed.
       topics: project.topics.map((t) => ({ name: t.name, external: t.external, auth: t.auth })),
+      // Likewise the allowed senders of outbound e-mail: none listed, none allowed.
+      email: { senders: project.email.senders },
     },
     sizes,
   };

@@ -144,4 +144,71 @@ describe("the master key of secrets", () => {
       expect((err as ConfigError).problems).toHaveLength(2);
     }
   });
+
+  describe("outbound e-mail", () => {
+    it("has no transport and default limits unless set", () => {
+      expect(load({}).email).toEqual({
+        transport: null,
+        perMinute: 60,
+        perDay: 1000,
+        maxMessageBytes: 10 * 1024 * 1024,
+        concurrency: 4,
+        retentionDays: 30,
+      });
+    });
+
+    it("reads an SMTP URL, or an API URL with its key, and the limits", () => {
+      expect(load({ PICLOUD_SMTP_URL: "smtps://u:p%40ss@smtp.example.com:465" }).email.transport).toEqual({
+        kind: "smtp",
+        url: "smtps://u:p%40ss@smtp.example.com:465",
+      });
+      const c = load({
+        PICLOUD_EMAIL_API_URL: "https://api.resend.com/",
+        PICLOUD_EMAIL_API_KEY: "re_123",
+        PICLOUD_EMAIL_PER_MINUTE: "10",
+        PICLOUD_EMAIL_PER_DAY: "200",
+        PICLOUD_EMAIL_MAX_BYTES: "2048",
+        PICLOUD_EMAIL_CONCURRENCY: "2",
+        PICLOUD_EMAIL_RETENTION_DAYS: "7",
+      }).email;
+      expect(c).toEqual({
+        transport: { kind: "http", url: "https://api.resend.com", apiKey: "re_123" },
+        perMinute: 10,
+        perDay: 200,
+        maxMessageBytes: 2048,
+        concurrency: 2,
+        retentionDays: 7,
+      });
+    });
+
+    it.each([
+      [{ PICLOUD_SMTP_URL: "mail.example.com:25" }, "PICLOUD_SMTP_URL: must be smtp://"],
+      [
+        {
+          PICLOUD_SMTP_URL: "smtp://a@b",
+          PICLOUD_EMAIL_API_URL: "https://api.resend.com",
+          PICLOUD_EMAIL_API_KEY: "k",
+        },
+        "choose one outbound e-mail transport",
+      ],
+      [{ PICLOUD_EMAIL_API_URL: "https://api.resend.com" }, "must be set together"],
+      [
+        { PICLOUD_EMAIL_API_URL: "ftp://x", PICLOUD_EMAIL_API_KEY: "k" },
+        'PICLOUD_EMAIL_API_URL="ftp://x": must be an http',
+      ],
+      [{ PICLOUD_EMAIL_PER_MINUTE: "-1" }, "PICLOUD_EMAIL_PER_MINUTE"],
+    ])("refuses %j", (env, message) => {
+      expect(() => load(env as Record<string, string>)).toThrow(message);
+    });
+
+    it("never repeats the SMTP URL (it holds a password) in a message", () => {
+      try {
+        load({ PICLOUD_SMTP_URL: "mail://user:hunter2@relay" });
+        expect.unreachable();
+      } catch (err) {
+        expect((err as ConfigError).message).toContain("PICLOUD_SMTP_URL: must be smtp://");
+        expect((err as ConfigError).message).not.toContain("hunter2");
+      }
+    });
+  });
 });

@@ -70,6 +70,19 @@ export const ENV_VARS = {
     "Master key of app secrets and realtime signing keys: base64 of 32 bytes (openssl rand -base64 32). Required in production; in development one is generated into <data dir>/secret.key.",
   PICLOUD_SECRET_KEY_PREVIOUS:
     "The key being rotated away from: still accepted for decryption while the daemon re-encrypts under PICLOUD_SECRET_KEY (docs/secrets.md).",
+  PICLOUD_SMTP_URL:
+    "Outbound e-mail over SMTP: smtp://user:pass@host:587 (STARTTLS, required unless the host is loopback) or smtps://user:pass@host:465 (TLS). nodemailer options as query parameters (docs/email.md).",
+  PICLOUD_EMAIL_API_URL:
+    "Outbound e-mail over a Resend-compatible HTTP API instead of SMTP: its base URL (https://api.resend.com); PiCloud POSTs to <url>/emails.",
+  PICLOUD_EMAIL_API_KEY: "The API key of PICLOUD_EMAIL_API_URL (sent as a bearer token).",
+  PICLOUD_EMAIL_PER_MINUTE:
+    "Messages an app may send per minute (an app override may change it). Default 60.",
+  PICLOUD_EMAIL_PER_DAY:
+    "Messages an app may send per 24 hours (an app override may change it). Default 1000.",
+  PICLOUD_EMAIL_MAX_BYTES:
+    "Largest outbound message: bodies, headers and attachments together. Default 10485760 (10 MiB).",
+  PICLOUD_EMAIL_CONCURRENCY: "Outbound messages handed to the transport at once per process. Default 4.",
+  PICLOUD_EMAIL_RETENTION_DAYS: "How long sent and failed messages' records are kept. Default 30.",
   PICLOUD_ENV: "production makes a missing PICLOUD_SECRET_KEY an error. Default development.",
   NODE_ENV: "production has the same effect as PICLOUD_ENV=production.",
 } as const;
@@ -99,7 +112,25 @@ export interface DaemonConfig {
   /** Whether this is a production start (PICLOUD_ENV or NODE_ENV). */
   production: boolean;
   secrets: SecretKeyConfig;
+  email: EmailConfig;
 }
+
+/** Outbound e-mail (SPEC §3.7): the operator's transport, if any, and the instance's limits. */
+export interface EmailConfig {
+  /** null: no transport configured, and `env.email.send()` refuses saying what to set. */
+  transport: EmailTransportConfig | null;
+  /** Default per-app limits; an app override (admin API) replaces them. */
+  perMinute: number;
+  perDay: number;
+  maxMessageBytes: number;
+  /** Messages handed to the transport at once by one process. */
+  concurrency: number;
+  retentionDays: number;
+}
+
+export type EmailTransportConfig =
+  | { kind: "smtp"; url: string }
+  | { kind: "http"; url: string; apiKey: string };
 
 /** The master keys of encrypted secrets (SPEC §3.6); `key` null means "use or make <dataDir>/secret.key". */
 export interface SecretKeyConfig {
@@ -222,6 +253,14 @@ const secretKey = v.pipe(
   v.check((b) => b.length === 32, "must be base64 of 32 bytes (make one with: openssl rand -base64 32)"),
 );
 
+/** Variables that hold keys or passwords: their values appear in no message. */
+const SECRET_VARS = new Set<EnvVarName>([
+  "PICLOUD_SECRET_KEY",
+  "PICLOUD_SECRET_KEY_PREVIOUS",
+  "PICLOUD_SMTP_URL",
+  "PICLOUD_EMAIL_API_KEY",
+]);
+
 /** Reads one variable through a schema, collecting a readable problem instead of throwing. */
 function field<T>(
   env: Env,
@@ -235,7 +274,7 @@ function field<T>(
   const result = v.safeParse(schema, raw);
   if (result.success) return result.output;
   // A key's value is never echoed, not even a bad one: it may be a real key with a typo.
-  const shown = name.startsWith("PICLOUD_SECRET_KEY") ? "" : `=${JSON.stringify(raw)}`;
+  const shown = SECRET_VARS.has(name) ? "" : `=${JSON.stringify(raw)}`;
   problems.push(`${name}${shown}: ${result.issues[0]?.message ?? "invalid"}`);
   return fallback;
 }
@@ -261,6 +300,56 @@ function loadEventsConfig(env: Env, problems: string[]): EventsConfig {
     outboxRetentionHours: field(env, "PICLOUD_OUTBOX_RETENTION_HOURS", intIn(1, 24 * 365), 24, problems),
     deadLetterRetentionDays: field(env, "PICLOUD_DEAD_LETTER_RETENTION_DAYS", intIn(1, 3650), 30, problems),
     cronGraceMs: field(env, "PICLOUD_CRON_GRACE_MS", intIn(1000, 86_400_000), 60_000, problems),
+  };
+}
+
+const smtpUrl = v.pipe(
+  v.string(),
+  v.trim(),
+  v.regex(/^smtps?:\/\/[^/?#]+/i, "must be smtp://[user:pass@]host[:port] (STARTTLS) or smtps://… (TLS)"),
+  v.check((s) => URL.canParse(s), "must be a valid URL (percent-encode special characters of the password)"),
+);
+
+const httpUrl = v.pipe(
+  v.string(),
+  v.trim(),
+  v.regex(/^https?:\/\//i, "must be an http:// or https:// URL such as https://api.resend.com"),
+  v.check((s) => URL.canParse(s), "must be a valid URL"),
+  v.transform((s) => s.replace(/\/+$/, "")),
+);
+
+function loadEmailConfig(env: Env, problems: string[]): EmailConfig {
+  const smtp = field(env, "PICLOUD_SMTP_URL", smtpUrl, null, problems);
+  const apiUrl = field(env, "PICLOUD_EMAIL_API_URL", httpUrl, null, problems);
+  const apiKey = field(
+    env,
+    "PICLOUD_EMAIL_API_KEY",
+    v.pipe(v.string(), v.trim(), v.minLength(1)),
+    null,
+    problems,
+  );
+  let transport: EmailTransportConfig | null = null;
+  if (smtp && (apiUrl || apiKey))
+    problems.push(
+      "PICLOUD_SMTP_URL and PICLOUD_EMAIL_API_URL are both set: choose one outbound e-mail transport",
+    );
+  else if (smtp) transport = { kind: "smtp", url: smtp };
+  else if (apiUrl && apiKey) transport = { kind: "http", url: apiUrl, apiKey };
+  else if (apiUrl || apiKey)
+    problems.push("PICLOUD_EMAIL_API_URL and PICLOUD_EMAIL_API_KEY must be set together");
+  return {
+    transport,
+    perMinute: field(env, "PICLOUD_EMAIL_PER_MINUTE", intIn(0, 1_000_000), 60, problems),
+    perDay: field(env, "PICLOUD_EMAIL_PER_DAY", intIn(0, 100_000_000), 1000, problems),
+    maxMessageBytes: field(
+      env,
+      "PICLOUD_EMAIL_MAX_BYTES",
+      intIn(1024, 100 * 1024 * 1024),
+      10 * 1024 * 1024,
+      problems,
+    ),
+    concurrency: field(env, "PICLOUD_EMAIL_CONCURRENCY", intIn(1, 100), 4, problems),
+    retentionDays: field(env, "PICLOUD_EMAIL_RETENTION_DAYS", intIn(1, 3650), 30, problems),
   };
 }
 
@@ -384,6 +473,7 @@ export function loadDaemonConfig(env: Env = process.env, cwd = process.cwd()): D
       previousKey: field(env, "PICLOUD_SECRET_KEY_PREVIOUS", secretKey, null, problems),
       keyFile: path.join(dataDir, "secret.key"),
     },
+    email: loadEmailConfig(env, problems),
   };
   if (config.secrets.key === null && config.production)
     problems.push(

@@ -136,7 +136,13 @@ kind = "module"
       vars: {},
       scripts: [],
       topics: [],
+      email: { senders: [] },
     });
+  });
+
+  it("reads [email] senders: addresses and domains, lower-cased", () => {
+    const p = parse('name = "a"\n[email]\nsenders = ["NoReply@Blog.example.com", "example.org"]');
+    expect(p.email).toEqual({ senders: ["noreply@blog.example.com", "example.org"] });
   });
 
   it("loads from disk and tells the app name for --app defaults", () => {
@@ -280,6 +286,15 @@ describe("picloud.toml: every error names the key and line", () => {
       [
         "line 4: topics[0].auth must be public, token or session",
         'line 5: topics[0].public: unknown key "public"',
+      ],
+    ],
+    [
+      "a sender that is neither an address nor a domain, and an unknown [email] key",
+      'name = "a"\n[email]\nsenders = ["blog", "x@y@z.com"]\nrelay = "smtp://x"',
+      [
+        "line 3: email.senders[0]: each sender must be an address (noreply@example.com) or a domain (example.com)",
+        "line 3: email.senders[1]: each sender must be an address (noreply@example.com) or a domain (example.com)",
+        'line 4: email.relay: unknown key "relay"',
       ],
     ],
     [

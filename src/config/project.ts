@@ -11,6 +11,7 @@ import * as v from "valibot";
 import { SLUG_RE } from "../apps/slug.js";
 import { MAX_LIMIT_MEMORY_MB, MAX_LIMIT_TIME_MS } from "../scripts/limit-ceilings.js";
 import { scriptNameSchema } from "../scripts/names.js";
+import { emailSectionSchema } from "./project-email.js";
 import {
   cronEntrySchema,
   type ProjectCron,
@@ -51,6 +52,8 @@ export interface Project {
   scripts: ProjectScript[];
   /** Not deployed yet (see project-later.ts). */
   topics: ProjectTopic[];
+  /** `[email]`: outbound senders (addresses and domains) this app may send from. */
+  email: { senders: string[] };
 }
 
 /** A picloud.toml that cannot be used; `problems` has one line per problem. */
@@ -153,6 +156,7 @@ const fileSchema = v.strictObject({
     [],
   ),
   topics: v.optional(v.array(topicSchema, "topics must be written as [[topics]] tables"), []),
+  email: v.optional(emailSectionSchema, {}),
   env: v.optional(
     v.record(
       v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{1,63}$/, "environment names are letters, digits, - and _")),
@@ -275,6 +279,7 @@ export function parseProject(source: string, opts: ParseOptions): Project {
     vars: { ...parsed.vars, ...selected.vars },
     scripts,
     topics: parsed.topics,
+    email: { senders: parsed.email.senders ?? [] },
   };
 }
 

@@ -2,6 +2,7 @@
 export * from "../apps/schema.js";
 export * from "../auth/schema.js";
 export * from "../bindings/docs/schema.js";
+export * from "../bindings/email/schema.js";
 export * from "../bindings/files/schema.js";
 export * from "../bindings/kv/schema.js";
 export * from "../bindings/secrets/schema.js";

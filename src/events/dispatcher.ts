@@ -22,7 +22,7 @@ import type { Scripts } from "../scripts/scripts.js";
 import { type DeadLetters, eventSource } from "./dead-letters.js";
 import { type HttpPayload, requestFromPayload } from "./http-payload.js";
 import { effectiveRetry, type OutboxSignal } from "./outbox.js";
-import { outbox } from "./schema.js";
+import { type OutboxKind, outbox } from "./schema.js";
 
 type OutboxRow = typeof outbox.$inferSelect;
 
@@ -40,6 +40,12 @@ export interface DispatcherDeps {
   /** Most rows claimed at once (never more than the gate slots free when claiming). */
   batchSize?: number;
 }
+
+/**
+ * Delivers an outbox row without running a script (outbound e-mail): `error`
+ * null when done; `permanent` skips the remaining attempts (straight to a dead letter).
+ */
+export type DirectDelivery = (row: OutboxRow) => Promise<{ error: string | null; permanent?: boolean }>;
 
 export interface DeliveryStats {
   delivered: number;
@@ -59,12 +65,18 @@ export class Dispatcher {
   private unlisten: (() => Promise<void>) | null = null;
   private unwake: (() => void) | null = null;
   private readonly scriptCache = new Map<string, Promise<RoutableScript | null>>();
+  private readonly direct = new Map<OutboxKind, DirectDelivery>();
   readonly stats: DeliveryStats = { delivered: 0, retried: 0, deadLettered: 0 };
 
   constructor(private readonly deps: DispatcherDeps) {
     deps.changes.subscribe((c) => {
       if (c.topic === "scripts" || c.topic === "apps") this.scriptCache.clear();
     });
+  }
+
+  /** Rows of `kind` are delivered by `handler` instead of a script execution. */
+  registerDirect(kind: OutboxKind, handler: DirectDelivery): void {
+    this.direct.set(kind, handler);
   }
 
   async start(): Promise<void> {
@@ -180,6 +192,12 @@ export class Dispatcher {
   /** Runs one claimed row and records the result. Never throws: the lease covers every failure. */
   private async deliver(row: OutboxRow, permit: Permit): Promise<void> {
     const { executor, log } = this.deps;
+    const direct = this.direct.get(row.kind);
+    if (direct) {
+      // No sandbox runs: the slot goes back at once; the handler bounds its own concurrency.
+      permit.release();
+      return this.deliverDirect(row, direct);
+    }
     let script: RoutableScript | null;
     try {
       script = await this.script(row.appId, row.scriptId);
@@ -243,6 +261,22 @@ export class Dispatcher {
     }
   }
 
+  private async deliverDirect(row: OutboxRow, handler: DirectDelivery): Promise<void> {
+    const { log } = this.deps;
+    let result: { error: string | null; permanent?: boolean };
+    try {
+      result = await handler(row);
+    } catch (err) {
+      result = { error: `delivery failed: ${(err as Error).message}` };
+    }
+    try {
+      if (result.error === null) await this.succeeded(row);
+      else await this.failed(row, result.error, null, result.permanent ?? false);
+    } catch (err) {
+      log.error({ err: String(err), eventId: row.id }, "outbox: recording a delivery result failed");
+    }
+  }
+
   private async succeeded(row: OutboxRow): Promise<void> {
     const { db, deadLetters } = this.deps;
     await db.transaction(async (tx) => {
@@ -257,13 +291,18 @@ export class Dispatcher {
     this.stats.delivered++;
   }
 
-  private async failed(row: OutboxRow, message: string, executionId: string): Promise<void> {
+  private async failed(
+    row: OutboxRow,
+    message: string,
+    executionId: string | null,
+    permanent = false,
+  ): Promise<void> {
     const { db, deadLetters, log, config } = this.deps;
     // The message is the script's own error text: a NUL or an unpaired surrogate in it would fail
     // this update on every attempt (text columns cannot hold them), and the lease would retry forever.
     const error = toStorableText(message);
     const retry = effectiveRetry(row.retry, config.retry);
-    if (row.attempts < row.maxAttempts) {
+    if (!permanent && row.attempts < row.maxAttempts) {
       const delay = backoffDelay(retry.backoff, row.attempts, retry.delayMs, retry.maxDelayMs);
       const runAt = new Date(Date.now() + delay);
       await db
@@ -296,7 +335,7 @@ export class Dispatcher {
       handlers = created.handlers;
       log.warn(
         { eventId: row.id, deadLetterId: created.id, attempts: row.attempts, error },
-        "delivery exhausted its attempts: dead letter",
+        permanent ? "delivery refused for good: dead letter" : "delivery exhausted its attempts: dead letter",
       );
     });
     this.stats.deadLettered++;

@@ -58,7 +58,8 @@ export const triggers = pgTable(
   (t) => [index("triggers_app_kind_idx").on(t.appId, t.kind)],
 );
 
-export const OUTBOX_KINDS = ["trigger", "http", "cron"] as const;
+/** `email_out`: an outbound message handed to the e-mail transport (no script runs; see Dispatcher.registerDirect). */
+export const OUTBOX_KINDS = ["trigger", "http", "cron", "email_out"] as const;
 export type OutboxKind = (typeof OUTBOX_KINDS)[number];
 
 export const outbox = pgTable(

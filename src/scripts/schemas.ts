@@ -139,5 +139,13 @@ export const deployBody = v.strictObject({
       }),
     ),
   ),
+  /** `[email]` of picloud.toml; `senders`, when present, become the app's allowed senders (checked by the e-mail deploy step). */
+  email: v.optional(
+    v.strictObject({
+      senders: v.optional(
+        v.array(v.string("email.senders must be strings"), "email.senders must be an array"),
+      ),
+    }),
+  ),
 });
 export type DeployManifest = v.InferOutput<typeof deployBody>;

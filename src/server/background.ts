@@ -53,8 +53,13 @@ export class BackgroundLoops {
           );
           if (messages > 0) log.info({ realtimeMessages: messages }, "realtime replay window swept");
           const cronRuns = await sweepCronRuns(database.db, new Date(Date.now() - hours * 3_600_000));
-          if (outboxRows + dead + kv + cronRuns > 0)
-            log.info({ outboxRows, deadLetters: dead, kvEntries: kv, cronRuns }, "event retention sweep");
+          const emailDays = services.options.email?.retentionDays ?? 30;
+          const emails = await services.email.sweep(new Date(Date.now() - emailDays * 86_400_000));
+          if (outboxRows + dead + kv + cronRuns + emails > 0)
+            log.info(
+              { outboxRows, deadLetters: dead, kvEntries: kv, cronRuns, emailMessages: emails },
+              "event retention sweep",
+            );
         },
         5 * MINUTE,
         onError("event-retention"),

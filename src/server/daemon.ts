@@ -68,6 +68,7 @@ export async function startDaemon(
       dataDir: config.dataDir,
       files: config.files,
       realtime: config.realtime,
+      email: config.email,
       masterKeys,
     },
     log,
@@ -142,6 +143,7 @@ export async function startDaemon(
       await background.stop();
       await services.cron.stop();
       await services.dispatcher.stop(config.shutdownTimeoutMs);
+      services.email.close();
       // Executions may outlive their response (ctx.waitUntil): let them end before the last flush.
       const until = Date.now() + config.shutdownTimeoutMs;
       while (services.sandbox.gate.inUse > 0 && Date.now() < until)

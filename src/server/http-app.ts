@@ -13,6 +13,7 @@ import { crossOriginGuard } from "../auth/csrf.js";
 import { type AdminContext, type AdminEnv, authenticate } from "../auth/http.js";
 import { sessionRoutes } from "../auth/session-routes.js";
 import { userRoutes } from "../auth/user-routes.js";
+import { emailRoutes } from "../bindings/email/routes.js";
 import { fileRoutes } from "../bindings/files/routes.js";
 import { secretKeyRoutes, secretRoutes } from "../bindings/secrets/routes.js";
 import { dataPlaneHandler } from "../dataplane/http-handler.js";
@@ -95,6 +96,7 @@ export function createHttpApp(services: Services): Hono<AdminEnv> {
     .route("/apps", topicRoutes(services))
     .route("/apps", cronRoutes(services))
     .route("/apps", secretRoutes(services))
+    .route("/apps", emailRoutes(services))
     .route("/scripts", invoke.byId)
     .route(
       "/secret-key",

@@ -30,6 +30,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  private readonly email = new Counter({
+    name: "picloud_email_messages_total",
+    help: "Outbound e-mail: messages queued by env.email.send, and delivery attempts sent, retried or failed, by transport",
+    labelNames: ["outcome", "transport"] as const,
+    registers: [this.registry],
+  });
+
   constructor(sandbox: SandboxHost, opts: { processMetrics?: boolean } = {}) {
     if (opts.processMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: "picloud_" });
     new Gauge({
@@ -81,6 +88,10 @@ export class Metrics {
   executionFinished(trigger: string, status: string, durationMs: number): void {
     this.executions.inc({ trigger, status });
     this.duration.observe({ trigger }, durationMs / 1000);
+  }
+
+  emailOutcome(outcome: "queued" | "sent" | "retried" | "failed", transport: string): void {
+    this.email.inc({ outcome, transport });
   }
 
   /** Counts every answered request; cheap enough for the data plane's hot path. */

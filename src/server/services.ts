@@ -17,6 +17,10 @@ import { AdminUsers } from "../auth/users.js";
 import { deadLettersBinding } from "../bindings/dead-letters/bridge.js";
 import { docsBinding } from "../bindings/docs/bridge.js";
 import { DocsService } from "../bindings/docs/service.js";
+import { emailBinding } from "../bindings/email/bridge.js";
+import { emailSendersDeployStep } from "../bindings/email/deploy-senders.js";
+import { EmailService } from "../bindings/email/service.js";
+import { emailTransport } from "../bindings/email/transports.js";
 import { AppFetch } from "../bindings/fetch/app-fetch.js";
 import { filesBinding } from "../bindings/files/bridge.js";
 import { LocalBlobStore } from "../bindings/files/local-blob-store.js";
@@ -29,7 +33,7 @@ import { PubSubService } from "../bindings/pubsub/service.js";
 import { secretsBinding } from "../bindings/secrets/bridge.js";
 import { SecretsService } from "../bindings/secrets/service.js";
 import { AdminOrigin } from "../config/admin-origin.js";
-import type { EventsConfig, RealtimeConfig, RuntimeConfig } from "../config/env.js";
+import type { EmailConfig, EventsConfig, RealtimeConfig, RuntimeConfig } from "../config/env.js";
 import { Executor } from "../dataplane/executor.js";
 import { RoutingCache } from "../dataplane/routing-cache.js";
 import { ChangeFeed } from "../db/change-feed.js";
@@ -79,7 +83,19 @@ export interface ServiceOptions {
   processMetrics?: boolean;
   /** The master key of secrets and realtime signing keys, and the one being rotated away from. */
   masterKeys: { current: Buffer; previous: Buffer | null };
+  /** Outbound e-mail; default: no transport and the default limits. */
+  email?: EmailConfig;
 }
+
+/** No transport: `env.email.send()` refuses, saying which variables to set. */
+export const NO_EMAIL: EmailConfig = {
+  transport: null,
+  perMinute: 60,
+  perDay: 1000,
+  maxMessageBytes: 10 * 1024 * 1024,
+  concurrency: 4,
+  retentionDays: 30,
+};
 
 export interface Services {
   readonly database: Database;
@@ -128,6 +144,8 @@ export interface Services {
   readonly broadcaster: Broadcaster;
   readonly pubsub: PubSubService;
   readonly secrets: SecretsService;
+  /** Outbound e-mail: `env.email`, its delivery through the outbox, its admin API. */
+  readonly email: EmailService;
   /** Public ids (hashes) of the master keys, for rotation reports. */
   readonly masterKeyIds: { current: string; previous: string | null };
 }
@@ -182,6 +200,18 @@ export function createServices(database: Database, options: ServiceOptions, log:
   bindings.register(
     deadLettersBinding(deadLetters, (userId, appId) => apps.userCan(userId, appId, "data.write")),
   );
+  const metrics = new Metrics(sandbox, { processMetrics: options.processMetrics });
+  const emailConfig = options.email ?? NO_EMAIL;
+  const email = new EmailService(
+    db,
+    outboxSignal,
+    options.events,
+    emailConfig,
+    emailTransport(emailConfig),
+    log.child({ area: "email" }),
+    (outcome, transport) => metrics.emailOutcome(outcome, transport),
+  );
+  bindings.register(emailBinding(email));
   const recorder = new ExecutionRecorder(db, log);
   const tail = new LiveTail();
   const tailRelay =
@@ -190,7 +220,6 @@ export function createServices(database: Database, options: ServiceOptions, log:
           log.warn({ err: (err as Error).message }, "live tail relay: NOTIFY failed"),
         )
       : null;
-  const metrics = new Metrics(sandbox, { processMetrics: options.processMetrics });
   const appFetch = new AppFetch(db, changes, { maxResponseBytes: options.runtime.maxResponseBytes });
   const executor = new Executor({
     db,
@@ -209,6 +238,7 @@ export function createServices(database: Database, options: ServiceOptions, log:
   const deployer = new Deployer(db, scripts, routes);
   deployer.registerStep(topicsDeployStep(topics));
   deployer.registerStep(triggersDeployStep(triggers));
+  deployer.registerStep(emailSendersDeployStep(email));
   const dispatcher = new Dispatcher({
     db,
     executor,
@@ -220,6 +250,7 @@ export function createServices(database: Database, options: ServiceOptions, log:
     log,
     processId: options.processId ?? `${process.pid}-${uuidv7().slice(-12)}`,
   });
+  dispatcher.registerDirect("email_out", email.deliver);
   return {
     database,
     log,
@@ -267,6 +298,7 @@ export function createServices(database: Database, options: ServiceOptions, log:
     broadcaster,
     pubsub,
     secrets,
+    email,
     masterKeyIds: { current: keyring.currentId, previous: keyring.previousId },
   };
 }

@@ -20,7 +20,7 @@ import type { Hono } from "hono";
 import { afterAll, beforeAll, beforeEach } from "vitest";
 import type { AdminEnv } from "../auth/http.js";
 import type { InstanceRole } from "../auth/schema.js";
-import type { EventsConfig, RealtimeConfig, RuntimeConfig } from "../config/env.js";
+import type { EmailConfig, EventsConfig, RealtimeConfig, RuntimeConfig } from "../config/env.js";
 import { createLogger, type Logger } from "../lib/logger.js";
 import { createHttpApp } from "../server/http-app.js";
 import { createServices, type Services } from "../server/services.js";
@@ -155,6 +155,8 @@ export function useHarness(
     masterKeys?: { current: Buffer; previous: Buffer | null };
     /** Default: a silent logger. */
     log?: Logger;
+    /** Outbound e-mail (default: no transport); a function is called when the harness starts. */
+    email?: EmailConfig | (() => EmailConfig);
   } = {},
 ): Harness {
   let testDb: TestDatabase;
@@ -180,6 +182,7 @@ export function useHarness(
         dataDir,
         files: opts.files,
         masterKeys: opts.masterKeys ?? { current: randomBytes(32), previous: null },
+        email: typeof opts.email === "function" ? opts.email() : opts.email,
       },
       opts.log ?? createLogger("silent"),
     );
@@ -191,6 +194,7 @@ export function useHarness(
   afterAll(async () => {
     services?.shutdown.abort();
     await services?.dispatcher.stop(2000);
+    services?.email.close();
     await services?.recorder.flush();
     services?.sandbox.dispose();
     await testDb?.close();
