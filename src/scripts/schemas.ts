@@ -139,5 +139,12 @@ export const deployBody = v.strictObject({
       }),
     ),
   ),
+  /** Inbound e-mail; when present, the app's addresses and domains become exactly these (checked by the email-in deploy step). */
+  email: v.optional(
+    v.strictObject({
+      addresses: v.optional(v.array(v.string("email.addresses must be strings"))),
+      domains: v.optional(v.array(v.string("email.domains must be strings"))),
+    }),
+  ),
 });
 export type DeployManifest = v.InferOutput<typeof deployBody>;

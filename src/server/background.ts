@@ -53,8 +53,13 @@ export class BackgroundLoops {
           );
           if (messages > 0) log.info({ realtimeMessages: messages }, "realtime replay window swept");
           const cronRuns = await sweepCronRuns(database.db, new Date(Date.now() - hours * 3_600_000));
-          if (outboxRows + dead + kv + cronRuns > 0)
-            log.info({ outboxRows, deadLetters: dead, kvEntries: kv, cronRuns }, "event retention sweep");
+          // Kept as long as a dead letter of theirs may be replayed.
+          const inboundEmails = await services.inbox.sweep(new Date(Date.now() - days * 86_400_000));
+          if (outboxRows + dead + kv + cronRuns + inboundEmails > 0)
+            log.info(
+              { outboxRows, deadLetters: dead, kvEntries: kv, cronRuns, inboundEmails },
+              "event retention sweep",
+            );
         },
         5 * MINUTE,
         onError("event-retention"),
