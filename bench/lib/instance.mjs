@@ -1,6 +1,7 @@
 // An in-process PiCloud instance for benchmarks (built code from dist/):
 // database (PGlite in a temp dir, or a fresh PostgreSQL database), migrations,
 // services, and an owner. Call close() when done.
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -59,6 +60,7 @@ export async function createInstance(kind, overrides = {}) {
       dataDir: tmp,
       files: config.files,
       processMetrics: false,
+      masterKeys: { current: randomBytes(32), previous: null },
     },
     createLogger("silent"),
   );
