@@ -47,6 +47,7 @@ interface CodecPiece {
     scheduled: [string, number] | undefined,
     json: string | undefined,
     bins: ArrayBuffer[] | undefined,
+    env: Record<string, unknown>,
   ): unknown;
   output(entry: string, result: unknown): void;
 }
@@ -265,7 +266,7 @@ export default function boot(host: Host, pieces: string, words: string): CoreExp
       if (m.b.length > 0) load<CodecPiece>("codec").bindEnv(env, m.b, m.t);
       const input = fetch
         ? load<FetchPiece>("fetch").requestFromHost(m.r!, body)
-        : load<CodecPiece>("codec").input(m.e, m.s, m.i, bins);
+        : load<CodecPiece>("codec").input(m.e, m.s, m.i, bins, env);
       const finish = (result: unknown): unknown => {
         if (!fetch) return load<CodecPiece>("codec").output(m.e, result);
         const sent = load<FetchPiece>("fetch").respond(result, m.m);

@@ -94,6 +94,8 @@ export interface CodecPiece {
     scheduled: [string, number] | undefined,
     json: string | undefined,
     binaries: ArrayBuffer[] | undefined,
+    /** The execution's env: an e-mail message's reply()/forward() send through env.email. */
+    env: Record<string, unknown>,
   ): unknown;
   /** Reports a non-fetch entry's return value (JSON) to the host. */
   output(entry: string, result: unknown): void;

@@ -74,7 +74,14 @@ export async function buildManifest(
       isolation: s.isolation,
       limits: s.limits,
       routes: s.routes.map((r) => ({ methods: r.methods, path: r.path, host: r.host, dispatch: r.dispatch })),
-      triggers: [...s.crons.map(cronEntry), ...s.triggers.map(triggerEntry)],
+      triggers: [
+        ...s.crons.map(cronEntry),
+        ...s.triggers.map(triggerEntry),
+        // `[email] handler = "<name>"`: this script receives all of the app's mail.
+        ...(project.email?.handler === s.name
+          ? [{ kind: "email", config: { address: "*" }, retry: {} }]
+          : []),
+      ],
     });
   }
   return {
@@ -85,8 +92,12 @@ export async function buildManifest(
       scripts,
       // The file is the truth for topics as for vars: listed ones are set, others removed.
       topics: project.topics.map((t) => ({ name: t.name, external: t.external, auth: t.auth })),
-      // Likewise the allowed senders of outbound e-mail: none listed, none allowed.
-      email: { senders: project.email.senders },
+      // Outbound senders: none listed, none allowed. Inbound addresses only with an `[email]`
+      // section: then the file is the truth for them.
+      email: {
+        senders: project.email?.senders ?? [],
+        ...(project.email ? { addresses: project.email.addresses, domains: project.email.domains } : {}),
+      },
     },
     sizes,
   };

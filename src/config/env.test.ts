@@ -212,3 +212,40 @@ describe("the master key of secrets", () => {
     });
   });
 });
+
+describe("inbound SMTP", () => {
+  it("is off by default; a port alone binds every interface; host:port and [v6]:port bind one", () => {
+    expect(load({}).smtpIn).toBeNull();
+    expect(load({ PICLOUD_SMTP_LISTEN: "2525" }).smtpIn).toMatchObject({
+      host: "0.0.0.0",
+      port: 2525,
+      maxBytes: 10 * 1024 * 1024,
+      tls: null,
+    });
+    expect(load({ PICLOUD_SMTP_LISTEN: "127.0.0.1:25" }).smtpIn).toMatchObject({
+      host: "127.0.0.1",
+      port: 25,
+    });
+    expect(
+      load({
+        PICLOUD_SMTP_LISTEN: "[::1]:2525",
+        PICLOUD_SMTP_TLS_CERT: "c.pem",
+        PICLOUD_SMTP_TLS_KEY: "k.pem",
+      }).smtpIn,
+    ).toMatchObject({
+      host: "::1",
+      tls: { certFile: "/srv/pi/c.pem", keyFile: "/srv/pi/k.pem" },
+    });
+  });
+  it.each([
+    [{ PICLOUD_SMTP_LISTEN: "smtp" }, /PICLOUD_SMTP_LISTEN="smtp": must be a port/],
+    [{ PICLOUD_SMTP_LISTEN: "70000" }, /PICLOUD_SMTP_LISTEN="70000": must be a port/],
+    [
+      { PICLOUD_SMTP_LISTEN: "2525", PICLOUD_SMTP_TLS_CERT: "c.pem" },
+      /PICLOUD_SMTP_TLS_CERT and PICLOUD_SMTP_TLS_KEY must be set together/,
+    ],
+    [{ PICLOUD_SMTP_MAX_BYTES: "10" }, /PICLOUD_SMTP_MAX_BYTES="10": must be between/],
+  ])("refuses %j", (env, message) => {
+    expect(() => load(env)).toThrow(message);
+  });
+});

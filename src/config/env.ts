@@ -83,6 +83,14 @@ export const ENV_VARS = {
     "Largest outbound message: bodies, headers and attachments together. Default 10485760 (10 MiB).",
   PICLOUD_EMAIL_CONCURRENCY: "Outbound messages handed to the transport at once per process. Default 4.",
   PICLOUD_EMAIL_RETENTION_DAYS: "How long sent and failed messages' records are kept. Default 30.",
+  PICLOUD_SMTP_LISTEN:
+    "Receive e-mail: the SMTP listener's port or host:port (a port alone listens on every interface). Default: off.",
+  PICLOUD_SMTP_TLS_CERT:
+    "PEM certificate file: the SMTP listener offers STARTTLS (with PICLOUD_SMTP_TLS_KEY).",
+  PICLOUD_SMTP_TLS_KEY: "PEM private key file of PICLOUD_SMTP_TLS_CERT.",
+  PICLOUD_SMTP_MAX_BYTES: "Largest inbound message (SIZE; 552 above). Default 10485760 (10 MiB).",
+  PICLOUD_SMTP_HOSTNAME:
+    "The name the SMTP listener greets with (your MX host). Default: the machine's hostname.",
   PICLOUD_ENV: "production makes a missing PICLOUD_SECRET_KEY an error. Default development.",
   NODE_ENV: "production has the same effect as PICLOUD_ENV=production.",
 } as const;
@@ -113,6 +121,18 @@ export interface DaemonConfig {
   production: boolean;
   secrets: SecretKeyConfig;
   email: EmailConfig;
+  /** The inbound SMTP listener, or null when PICLOUD_SMTP_LISTEN is unset. */
+  smtpIn: SmtpInConfig | null;
+}
+
+/** Inbound e-mail (SPEC §3.7): where the SMTP listener binds and what it accepts. */
+export interface SmtpInConfig {
+  host: string;
+  port: number;
+  maxBytes: number;
+  hostname: string;
+  /** Paths of the PEM files; STARTTLS is offered when set. */
+  tls: { certFile: string; keyFile: string } | null;
 }
 
 /** Outbound e-mail (SPEC §3.7): the operator's transport, if any, and the instance's limits. */
@@ -412,6 +432,38 @@ function isProduction(env: Env, problems: string[]): boolean {
   return picloudEnv === "production" || env.NODE_ENV === "production";
 }
 
+/** `2525`, `0.0.0.0:2525`, `[::1]:2525` → host and port; a port alone listens on every interface. */
+const listenAddress = v.pipe(
+  v.string(),
+  v.trim(),
+  v.rawTransform(({ dataset, addIssue, NEVER }) => {
+    const m = /^(?:(?:\[([0-9a-fA-F:.]+)\]|([A-Za-z0-9.-]+)):)?(\d{1,5})$/.exec(dataset.value);
+    const port = m ? Number(m[3]) : -1;
+    if (!m || port > 65535) {
+      addIssue({ message: "must be a port (2525) or host:port (127.0.0.1:2525, [::1]:2525)" });
+      return NEVER;
+    }
+    return { host: m[1] ?? m[2] ?? "0.0.0.0", port };
+  }),
+);
+
+function loadSmtpInConfig(env: Env, cwd: string, problems: string[]): SmtpInConfig | null {
+  const listen = field(env, "PICLOUD_SMTP_LISTEN", listenAddress, null, problems);
+  const cert = env.PICLOUD_SMTP_TLS_CERT?.trim() || null;
+  const key = env.PICLOUD_SMTP_TLS_KEY?.trim() || null;
+  if ((cert === null) !== (key === null))
+    problems.push("PICLOUD_SMTP_TLS_CERT and PICLOUD_SMTP_TLS_KEY must be set together");
+  const maxBytes = field(env, "PICLOUD_SMTP_MAX_BYTES", intIn(1024, 1024 ** 3), 10 * 1024 * 1024, problems);
+  const greeting = field(env, "PICLOUD_SMTP_HOSTNAME", hostname, os.hostname().toLowerCase(), problems);
+  if (!listen) return null;
+  return {
+    ...listen,
+    maxBytes,
+    hostname: greeting,
+    tls: cert && key ? { certFile: path.resolve(cwd, cert), keyFile: path.resolve(cwd, key) } : null,
+  };
+}
+
 /** Validates the environment into a DaemonConfig, or throws ConfigError listing every problem. */
 export function loadDaemonConfig(env: Env = process.env, cwd = process.cwd()): DaemonConfig {
   const problems: string[] = [];
@@ -468,6 +520,7 @@ export function loadDaemonConfig(env: Env = process.env, cwd = process.cwd()): D
         ? null
         : path.resolve(cwd, env.PICLOUD_DEPLOY_ON_START || "picloud.toml"),
     production,
+    smtpIn: loadSmtpInConfig(env, cwd, problems),
     secrets: {
       key: field(env, "PICLOUD_SECRET_KEY", secretKey, null, problems),
       previousKey: field(env, "PICLOUD_SECRET_KEY_PREVIOUS", secretKey, null, problems),

@@ -117,7 +117,7 @@ export const triggerSchema = v.variant(
     v.strictObject({ kind: v.literal("docs"), collection: nonEmpty("collection"), ops, ...retry }),
     v.strictObject({ kind: v.literal("files"), prefix: v.optional(v.string(), ""), ops, ...retry }),
     v.strictObject({ kind: v.literal("pubsub"), topic: nonEmpty("topic"), ...retry }),
-    v.strictObject({ kind: v.literal("email"), address: nonEmpty("address"), ...retry }),
+    v.strictObject({ kind: v.literal("email"), address: v.optional(nonEmpty("address")), ...retry }),
     v.strictObject({ kind: v.literal("dead_letter"), source: v.optional(v.string()), ...retry }),
   ],
   "kind must be one of kv, docs, files, pubsub, email, dead_letter (crons go in `crons`)",

@@ -136,13 +136,18 @@ kind = "module"
       vars: {},
       scripts: [],
       topics: [],
-      email: { senders: [] },
+      email: null,
     });
   });
 
   it("reads [email] senders: addresses and domains, lower-cased", () => {
     const p = parse('name = "a"\n[email]\nsenders = ["NoReply@Blog.example.com", "example.org"]');
-    expect(p.email).toEqual({ senders: ["noreply@blog.example.com", "example.org"] });
+    expect(p.email).toEqual({
+      senders: ["noreply@blog.example.com", "example.org"],
+      addresses: [],
+      domains: [],
+      handler: null,
+    });
   });
 
   it("loads from disk and tells the app name for --app defaults", () => {
@@ -372,5 +377,37 @@ describe("route strings", () => {
     ["/a/:id/:id", 'route "/a/:id/:id": path uses the same :param twice'],
   ])("refuses %j", (input, message) => {
     expect(parseRouteString(input)).toBe(message);
+  });
+});
+
+describe("[email]", () => {
+  const base = `name = "blog"\n[[scripts]]\nname = "api"\nmain = "src/api.ts"\n`;
+  it("reads addresses, domains and the handler, lower-cased", () => {
+    const p = parse(
+      `${base}[email]\naddresses = ["Support@Blog.Example.com"]\ndomains = ["mail.example.com"]\nhandler = "api"\n`,
+    );
+    expect(p.email).toEqual({
+      addresses: ["support@blog.example.com"],
+      domains: ["mail.example.com"],
+      handler: "api",
+      senders: [],
+    });
+    expect(parse(base).email).toBeNull();
+  });
+  it.each([
+    [
+      `[email]\naddresses = ["not an address"]`,
+      /line 6: email\.addresses\[0\]: addresses: "not an address" is not an e-mail address/,
+    ],
+    [`[email]\ndomains = ["localhost"]`, /email\.domains\[0\]: domains: "localhost" is not a domain/],
+    [`[email]\nhandler = "nope"`, /line 6: email\.handler: there is no script named "nope"/],
+    [`[email]\naddresses = ["a@x.example", "A@x.example"]`, /email\.addresses: a@x\.example is listed twice/],
+    [
+      `[email]\naddresses = ["a@x.example"]\ndomains = ["x.example"]`,
+      /email\.addresses: a@x\.example is inside one of email\.domains/,
+    ],
+    [`[email]\nmailboxes = []`, /email\.mailboxes: unknown key|unknown key "mailboxes"/],
+  ])("refuses %j naming the field", (section, message) => {
+    expect(problems(`${base}${section}\n`).join("\n")).toMatch(message);
   });
 });

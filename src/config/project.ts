@@ -9,9 +9,10 @@ import path from "node:path";
 import { parse as parseToml, TomlError } from "smol-toml";
 import * as v from "valibot";
 import { SLUG_RE } from "../apps/slug.js";
+import { addressSchema, domainSchema } from "../email-in/addresses.js";
 import { MAX_LIMIT_MEMORY_MB, MAX_LIMIT_TIME_MS } from "../scripts/limit-ceilings.js";
 import { scriptNameSchema } from "../scripts/names.js";
-import { emailSectionSchema } from "./project-email.js";
+import { sendersSchema } from "./project-email.js";
 import {
   cronEntrySchema,
   type ProjectCron,
@@ -52,8 +53,18 @@ export interface Project {
   scripts: ProjectScript[];
   /** Not deployed yet (see project-later.ts). */
   topics: ProjectTopic[];
-  /** `[email]`: outbound senders (addresses and domains) this app may send from. */
-  email: { senders: string[] };
+  /** `[email]` (null: the section is absent: no senders, and the server's inbound set is kept). */
+  email: ProjectEmail | null;
+}
+
+export interface ProjectEmail {
+  /** Outbound: the addresses and domains this app may send from. */
+  senders: string[];
+  /** Inbound: the recipients that reach this app's `email` handler. */
+  addresses: string[];
+  domains: string[];
+  /** The script that receives all of the app's mail (an `email` trigger with address `*`), or null. */
+  handler: string | null;
 }
 
 /** A picloud.toml that cannot be used; `problems` has one line per problem. */
@@ -131,6 +142,17 @@ const scriptSchema = v.pipe(
   ),
 );
 
+/** `[email]`: `addresses = ["support@blog.example.com"]`, `domains = ["blog.example.com"]`, `handler = "inbox"`. */
+const emailSectionSchema = v.strictObject({
+  addresses: v.optional(
+    v.array(addressSchema("addresses"), "addresses must be an array of e-mail addresses"),
+    [],
+  ),
+  domains: v.optional(v.array(domainSchema("domains"), "domains must be an array of domains"), []),
+  handler: v.optional(scriptNameSchema),
+  senders: v.optional(sendersSchema, []),
+});
+
 const envSchema = v.strictObject({
   name: v.optional(slugSchema),
   compatibility_date: v.optional(dateSchema),
@@ -156,7 +178,7 @@ const fileSchema = v.strictObject({
     [],
   ),
   topics: v.optional(v.array(topicSchema, "topics must be written as [[topics]] tables"), []),
-  email: v.optional(emailSectionSchema, {}),
+  email: v.optional(emailSectionSchema),
   env: v.optional(
     v.record(
       v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{1,63}$/, "environment names are letters, digits, - and _")),
@@ -259,6 +281,35 @@ export function parseProject(source: string, opts: ParseOptions): Project {
       triggers: s.triggers,
     };
   });
+  const email = parsed.email
+    ? {
+        addresses: parsed.email.addresses,
+        domains: parsed.email.domains,
+        handler: parsed.email.handler ?? null,
+        senders: parsed.email.senders,
+      }
+    : null;
+  if (email) {
+    const line = (key: string) => {
+      const n = lineOfKey(source, ["email", key]);
+      return n ? `line ${n}: ` : "";
+    };
+    const handler = email.handler === null ? undefined : scripts.find((s) => s.name === email.handler);
+    if (email.handler !== null && !handler)
+      problems.push(`${line("handler")}email.handler: there is no script named "${email.handler}"`);
+    else if (handler?.kind === "module")
+      problems.push(`${line("handler")}email.handler: "${email.handler}" is a module; name a handler script`);
+    const twice = (list: string[]) => list.find((x, i) => list.indexOf(x) !== i);
+    const a = twice(email.addresses);
+    if (a) problems.push(`${line("addresses")}email.addresses: ${a} is listed twice`);
+    const d = twice(email.domains);
+    if (d) problems.push(`${line("domains")}email.domains: ${d} is listed twice`);
+    const covered = email.addresses.find((x) => email.domains.includes(x.slice(x.lastIndexOf("@") + 1)));
+    if (covered)
+      problems.push(
+        `${line("addresses")}email.addresses: ${covered} is inside one of email.domains already; list one or the other`,
+      );
+  }
   let selected: v.InferOutput<typeof envSchema> = {};
   if (opts.env !== undefined) {
     const found = parsed.env[opts.env];
@@ -279,7 +330,7 @@ export function parseProject(source: string, opts: ParseOptions): Project {
     vars: { ...parsed.vars, ...selected.vars },
     scripts,
     topics: parsed.topics,
-    email: { senders: parsed.email.senders ?? [] },
+    email,
   };
 }
 

@@ -37,6 +37,8 @@ export interface DispatcherDeps {
   log: Logger;
   /** Identifies this process's claims. */
   processId: string;
+  /** The `message` of an inbound e-mail delivery (`email_in` rows), or null when the stored message is gone. */
+  emailMessage?: (appId: string, eventId: string, payload: unknown) => Promise<unknown | null>;
   /** Most rows claimed at once (never more than the gate slots free when claiming). */
   batchSize?: number;
 }
@@ -226,12 +228,15 @@ export class Dispatcher {
           ? { request: requestFromPayload(row.payload as HttpPayload) }
           : row.kind === "cron"
             ? { controller: cronController(row.payload) }
-            : { event: row.payload };
+            : row.kind === "email_in"
+              ? { message: await this.emailMessage(row) }
+              : { event: row.payload };
       const run = await executor.start(
         {
           appId: row.appId,
           script,
-          entry: row.kind === "http" ? "fetch" : row.kind === "cron" ? "scheduled" : "trigger",
+          // Kinds without a script (email_out) were delivered directly above.
+          entry: ENTRY[row.kind as keyof typeof ENTRY],
           input,
           trigger: source,
           rootExecutionId: row.rootId,
@@ -365,6 +370,14 @@ export class Dispatcher {
     this.dueTimer.unref();
   }
 
+  private async emailMessage(row: OutboxRow): Promise<unknown> {
+    const message = await this.deps.emailMessage?.(row.appId, row.id, row.payload);
+    // A failure like any other: retried, then a dead letter that says why.
+    if (message == null)
+      throw new Error("the stored message is gone (swept after the dead-letter retention)");
+    return message;
+  }
+
   private script(appId: string, scriptId: string): Promise<RoutableScript | null> {
     let p = this.scriptCache.get(scriptId);
     if (!p) {
@@ -375,6 +388,9 @@ export class Dispatcher {
     return p;
   }
 }
+
+/** Which handler of the script each kind of row runs. */
+const ENTRY = { http: "fetch", cron: "scheduled", trigger: "trigger", email_in: "email" } as const;
 
 /** The `controller` a cron row's `scheduled(controller, env, ctx)` receives. */
 function cronController(payload: unknown): { cron: string; scheduledTime: number } {

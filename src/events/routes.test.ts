@@ -21,7 +21,11 @@ describe.each(testDbKinds())("triggers API and env.deadLetters [%s]", (kind) => 
         "ops must be among insert, update, delete",
       ],
       [{ script: "t", kind: "kv", config: { collection: "a", extra: 1 } }, 400, 'unknown field "extra"'],
-      [{ script: "t", kind: "email", config: {} }, 400, 'trigger kind "email" is not available'],
+      [
+        { script: "t", kind: "email", config: { address: "not an address" } },
+        400,
+        'address must be "*", an address',
+      ],
       [{ script: "t", kind: "cron", config: {} }, 400, "schedule is required"],
       [
         { script: "t", kind: "kv", config: { collection: "a" }, retry: { maxAttempts: 0 } },

@@ -58,8 +58,8 @@ export const triggers = pgTable(
   (t) => [index("triggers_app_kind_idx").on(t.appId, t.kind)],
 );
 
-/** `email_out`: an outbound message handed to the e-mail transport (no script runs; see Dispatcher.registerDirect). */
-export const OUTBOX_KINDS = ["trigger", "http", "cron", "email_out"] as const;
+/** `email_out`: an outbound message handed to the e-mail transport (no script runs; see Dispatcher.registerDirect); `email_in`: a received message for an email() handler. */
+export const OUTBOX_KINDS = ["trigger", "http", "cron", "email_out", "email_in"] as const;
 export type OutboxKind = (typeof OUTBOX_KINDS)[number];
 
 export const outbox = pgTable(
@@ -72,7 +72,7 @@ export const outbox = pgTable(
     /** For trigger deliveries; null for async HTTP requests. */
     triggerId: uuid("trigger_id"),
     scriptId: uuid("script_id").notNull(),
-    /** The event (trigger deliveries), the serialized request (async HTTP) or `{cron, scheduledTime, timezone}` (cron). */
+    /** The event (trigger deliveries), the serialized request (async HTTP), `{cron, scheduledTime, timezone}` (cron) or `{source: "email", emailId, to}` (email_in). */
     payload: jsonb("payload").notNull(),
     depth: integer("depth").notNull().default(0),
     rootId: uuid("root_id").notNull(),

@@ -3,6 +3,7 @@
  * event matches it. Globs are `*` (everything), `prefix*` or an exact name.
  */
 import * as v from "valibot";
+import { addressPatternSchema } from "../email-in/addresses.js";
 import { cronConfigSchema } from "./cron-schedule.js";
 import type { TriggerConfig, TriggerKind } from "./schema.js";
 
@@ -52,6 +53,14 @@ const pubsubConfig = v.strictObject({
   topic: glob("topic"),
 });
 
+/**
+ * `email`: which of the app's inbound mail runs the script, by recipient: `*` (default), an
+ * address, `*@domain` or `prefix*`. The app must also claim the addresses (`[email]`).
+ */
+const emailConfig = v.strictObject({
+  address: v.optional(addressPatternSchema, "*"),
+});
+
 /** Kinds this build can deliver; the others are refused with a clear message until they exist. */
 const SCHEMAS: Partial<Record<TriggerKind, v.GenericSchema<unknown, TriggerConfig>>> = {
   kv: dataConfig,
@@ -60,6 +69,7 @@ const SCHEMAS: Partial<Record<TriggerKind, v.GenericSchema<unknown, TriggerConfi
   dead_letter: deadLetterConfig,
   cron: cronConfigSchema,
   pubsub: pubsubConfig,
+  email: emailConfig,
 };
 
 export function triggerConfigSchema(kind: TriggerKind): v.GenericSchema<unknown, TriggerConfig> | undefined {

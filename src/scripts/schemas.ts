@@ -139,12 +139,17 @@ export const deployBody = v.strictObject({
       }),
     ),
   ),
-  /** `[email]` of picloud.toml; `senders`, when present, become the app's allowed senders (checked by the e-mail deploy step). */
+  /**
+   * `[email]` of picloud.toml: `senders` become the app's allowed senders (the e-mail deploy step);
+   * `addresses` and `domains`, when present, become exactly the app's inbound claims (the email-in step).
+   */
   email: v.optional(
     v.strictObject({
       senders: v.optional(
         v.array(v.string("email.senders must be strings"), "email.senders must be an array"),
       ),
+      addresses: v.optional(v.array(v.string("email.addresses must be strings"))),
+      domains: v.optional(v.array(v.string("email.domains must be strings"))),
     }),
   ),
 });

@@ -55,9 +55,18 @@ export class BackgroundLoops {
           const cronRuns = await sweepCronRuns(database.db, new Date(Date.now() - hours * 3_600_000));
           const emailDays = services.options.email?.retentionDays ?? 30;
           const emails = await services.email.sweep(new Date(Date.now() - emailDays * 86_400_000));
-          if (outboxRows + dead + kv + cronRuns + emails > 0)
+          // Kept as long as a dead letter of theirs may be replayed.
+          const inboundEmails = await services.inbox.sweep(new Date(Date.now() - days * 86_400_000));
+          if (outboxRows + dead + kv + cronRuns + emails + inboundEmails > 0)
             log.info(
-              { outboxRows, deadLetters: dead, kvEntries: kv, cronRuns, emailMessages: emails },
+              {
+                outboxRows,
+                deadLetters: dead,
+                kvEntries: kv,
+                cronRuns,
+                emailMessages: emails,
+                inboundEmails,
+              },
               "event retention sweep",
             );
         },

@@ -4,6 +4,7 @@
  * idempotent: it stops accepting, lets requests in flight finish (bounded by
  * the shutdown timeout), then closes the database.
  */
+import { readFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { type ServerType, serve } from "@hono/node-server";
 import type { DaemonConfig } from "../config/env.js";
@@ -11,6 +12,7 @@ import { resolveMasterKeys } from "../config/secret-key.js";
 import { SandboxPrewarm } from "../dataplane/sandbox-prewarm.js";
 import { openDatabase } from "../db/client.js";
 import { runMigrations } from "../db/migrate.js";
+import { SmtpListener } from "../email-in/listener.js";
 import type { Logger } from "../lib/logger.js";
 import { BackgroundLoops } from "./background.js";
 import { createHttpApp } from "./http-app.js";
@@ -37,6 +39,7 @@ export async function startDaemon(
   const t0 = performance.now();
   // Before the database: a bad key file stops the start before anything is touched.
   const masterKeys = resolveMasterKeys(config.secrets, log);
+  const smtpTls = readSmtpTls(config);
   const database = await openDatabase(
     config.database.kind === "postgres"
       ? config.database
@@ -108,11 +111,40 @@ export async function startDaemon(
   prewarm.atStart().catch((err) => log.debug({ err: String(err) }, "sandbox prewarm at start failed"));
   await services.dispatcher.start();
   await services.cron.start();
+  const smtp = config.smtpIn
+    ? new SmtpListener(
+        services.inbox,
+        {
+          host: config.smtpIn.host,
+          port: config.smtpIn.port,
+          maxBytes: config.smtpIn.maxBytes,
+          maxRecipients: 100,
+          hostname: config.smtpIn.hostname,
+          tls: smtpTls,
+          closeTimeoutMs: config.shutdownTimeoutMs,
+        },
+        log,
+      )
+    : null;
+  try {
+    await smtp?.start();
+  } catch (err) {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await background.stop();
+    await services.cron.stop();
+    await services.dispatcher.stop(0);
+    services.sandbox.dispose();
+    await database.close();
+    throw new Error(
+      `PICLOUD_SMTP_LISTEN: cannot listen on ${config.smtpIn?.host}:${config.smtpIn?.port}: ${(err as Error).message}`,
+    );
+  }
   log.info(
     {
       url,
       port,
       admin: config.publicUrl,
+      ...(smtp ? { smtpPort: smtp.port } : {}),
       apps: services.adminOrigin.appUrl("<slug>", config.baseDomain),
       startupMs: Math.round(performance.now() - t0),
     },
@@ -140,6 +172,8 @@ export async function startDaemon(
         (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
       });
       prewarm.stop();
+      // Messages being received are stored (and answered 250) before the database closes.
+      await smtp?.stop();
       await background.stop();
       await services.cron.stop();
       await services.dispatcher.stop(config.shutdownTimeoutMs);
@@ -159,6 +193,23 @@ export async function startDaemon(
     return stopping;
   };
   return { url, port, services, stop };
+}
+
+/** The SMTP listener's PEM files, read before anything starts so a bad path stops the start at once. */
+function readSmtpTls(config: DaemonConfig): { key: Buffer; cert: Buffer } | null {
+  const tls = config.smtpIn?.tls;
+  if (!tls) return null;
+  const read = (file: string, name: string) => {
+    try {
+      return readFileSync(file);
+    } catch (err) {
+      throw new Error(`${name}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    }
+  };
+  return {
+    cert: read(tls.certFile, "PICLOUD_SMTP_TLS_CERT"),
+    key: read(tls.keyFile, "PICLOUD_SMTP_TLS_KEY"),
+  };
 }
 
 /** Logs what the start-time re-encryption did (docs/secrets.md "Rotating the master key"). */

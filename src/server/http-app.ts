@@ -18,6 +18,7 @@ import { fileRoutes } from "../bindings/files/routes.js";
 import { secretKeyRoutes, secretRoutes } from "../bindings/secrets/routes.js";
 import { dataPlaneHandler } from "../dataplane/http-handler.js";
 import { invokeRoutes } from "../dataplane/invoke-routes.js";
+import { emailInRoutes } from "../email-in/routes.js";
 import { cronRoutes } from "../events/cron-routes.js";
 import { eventRoutes } from "../events/routes.js";
 import { executionRoutes } from "../executions/routes.js";
@@ -97,6 +98,7 @@ export function createHttpApp(services: Services): Hono<AdminEnv> {
     .route("/apps", cronRoutes(services))
     .route("/apps", secretRoutes(services))
     .route("/apps", emailRoutes(services))
+    .route("/apps", emailInRoutes(services))
     .route("/scripts", invoke.byId)
     .route(
       "/secret-key",

@@ -38,6 +38,9 @@ import { Executor } from "../dataplane/executor.js";
 import { RoutingCache } from "../dataplane/routing-cache.js";
 import { ChangeFeed } from "../db/change-feed.js";
 import type { Database } from "../db/client.js";
+import { EmailClaims } from "../email-in/claims.js";
+import { emailDeployStep } from "../email-in/deploy-email.js";
+import { type EmailEventPayload, Inbox } from "../email-in/inbox.js";
 import { AsyncHttp } from "../events/async-http.js";
 import { CronScheduler } from "../events/cron-scheduler.js";
 import { DeadLetters } from "../events/dead-letters.js";
@@ -146,6 +149,10 @@ export interface Services {
   readonly secrets: SecretsService;
   /** Outbound e-mail: `env.email`, its delivery through the outbox, its admin API. */
   readonly email: EmailService;
+  /** Which app receives mail for which addresses and domains. */
+  readonly emailClaims: EmailClaims;
+  /** Inbound e-mail: routing, storage and the handler's message (the SMTP listener's other half). */
+  readonly inbox: Inbox;
   /** Public ids (hashes) of the master keys, for rotation reports. */
   readonly masterKeyIds: { current: string; previous: string | null };
 }
@@ -239,6 +246,15 @@ export function createServices(database: Database, options: ServiceOptions, log:
   deployer.registerStep(topicsDeployStep(topics));
   deployer.registerStep(triggersDeployStep(triggers));
   deployer.registerStep(emailSendersDeployStep(email));
+  const emailClaims = new EmailClaims(db);
+  deployer.registerStep(emailDeployStep(emailClaims));
+  const inbox = new Inbox({
+    db,
+    claims: emailClaims,
+    triggerIndex,
+    signal: outboxSignal,
+    events: options.events,
+  });
   const dispatcher = new Dispatcher({
     db,
     executor,
@@ -249,6 +265,7 @@ export function createServices(database: Database, options: ServiceOptions, log:
     config: options.events,
     log,
     processId: options.processId ?? `${process.pid}-${uuidv7().slice(-12)}`,
+    emailMessage: (appId, eventId, payload) => inbox.message(appId, eventId, payload as EmailEventPayload),
   });
   dispatcher.registerDirect("email_out", email.deliver);
   return {
@@ -299,6 +316,8 @@ export function createServices(database: Database, options: ServiceOptions, log:
     pubsub,
     secrets,
     email,
+    emailClaims,
+    inbox,
     masterKeyIds: { current: keyring.currentId, previous: keyring.previousId },
   };
 }
