@@ -31,7 +31,6 @@ describe.each(testDbKinds())("inbound e-mail [%s]", (kind) => {
   beforeAll(async () => {
     relay = await startSmtpSink();
   });
-  afterAll(() => relay.close());
   // Outbound mail (reply, forward) goes to a real SMTP server standing in for the operator's relay.
   const h = useHarness(kind, {
     email: () => ({
@@ -64,6 +63,7 @@ describe.each(testDbKinds())("inbound e-mail [%s]", (kind) => {
   });
   afterAll(async () => {
     await Promise.all(listeners.map((l) => l.stop()));
+    await relay.close();
   });
 
   const send = (port: number, mail: SendMailOptions) =>
