@@ -273,6 +273,7 @@ async function snapshotBreakdown(source, label) {
     watch: null,
     wallTimeMs: 5000,
     memoryBytes: 64 << 20,
+    stackBytes: 192 << 10,
   });
   const phases = {
     restore: [],

@@ -43,6 +43,8 @@ export interface SandboxHostOptions {
   sandboxMemoryBytes?: number;
   /** An idle snapshot sandbox is evicted after this long (default 5 minutes). */
   sandboxIdleMs?: number;
+  /** See SnapshotPoolOptions.snapshotAfter (default 2). */
+  snapshotAfter?: number;
 }
 
 export interface ClassicStats {
@@ -118,6 +120,7 @@ export function createSandboxHost(opts: SandboxHostOptions): SandboxHost {
           maxHeapBytes: defaultMaxHeapBytes(1),
           memoryBudgetBytes: opts.sandboxMemoryBytes ?? defaultSandboxMemoryBytes(),
           idleMs: opts.sandboxIdleMs ?? DEFAULT_SANDBOX_IDLE_MS,
+          snapshotAfter: opts.snapshotAfter ?? 2,
         });
   const pool: ExecutionHost = snapshots ?? classic;
   const running = new Set<Execution>();

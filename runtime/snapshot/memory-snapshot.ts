@@ -74,6 +74,8 @@ export class MemorySnapshot {
   #heap: Uint8Array | null = null;
   /** The sbrk break when the snapshot was taken. */
   #break = 0;
+  /** The highest break any execution reached: memory up to it stays resident (it cannot shrink). */
+  #highWater = 0;
   #refs: { nextId: number; freelist: number[]; groups: [number, [number, unknown][]][] } | null = null;
   #refsDirty = false;
   #caches: unknown[][] = [];
@@ -120,7 +122,8 @@ export class MemorySnapshot {
    * a little of the C stack (the rest of the stack region is reserved, never touched).
    */
   get residentBytes(): number {
-    return this.#layout.stackLow + 64 * 1024 + (this.currentBreak - this.#layout.spInit);
+    const top = Math.max(this.currentBreak, this.#highWater);
+    return this.#layout.stackLow + 64 * 1024 + (top - this.#layout.spInit);
   }
 
   /** The heap's end when the snapshot was taken. */
@@ -140,6 +143,7 @@ export class MemorySnapshot {
     if (this.#runtime.hasPendingJob()) throw new Error("snapshot: taken with jobs pending");
     const bytes = new Uint8Array(this.#instance.memory.buffer);
     this.#break = this.currentBreak;
+    this.#highWater = this.#break;
     if (!(spInit < this.#break && this.#break <= bytes.length))
       throw new Error("snapshot: the sbrk break is out of range");
     this.#static = bytes.slice(0, stackLow);
@@ -178,6 +182,7 @@ export class MemorySnapshot {
     const bytes = new Uint8Array(buffer);
     // sbrk never moves down in this build: its value is the highest end any execution reached.
     const reached = this.currentBreak;
+    this.#highWater = Math.max(this.#highWater, reached);
     bytes.set(staticCopy, 0);
     bytes.set(heapCopy, spInit);
     if (reached > this.#break) {
@@ -203,10 +208,18 @@ export class MemorySnapshot {
       LAZY_CACHES.forEach((key, k) => {
         if (record[key] !== saved[k]) record[key] = saved[k];
       });
-      const at = (vm as unknown as { ctx: { value: number } }).ctx.value + this.#where.randomOffset;
-      new DataView(buffer).setBigUint64(at, this.#seed(), true);
     });
+    this.reseed();
     this.stats.restores++;
+  }
+
+  /** Gives every context's Math.random a fresh seed (each restore does; also right after take()). */
+  reseed(): void {
+    const view = new DataView(this.#instance.memory.buffer);
+    for (const vm of this.#contexts) {
+      const at = (vm as unknown as { ctx: { value: number } }).ctx.value + this.#where.randomOffset;
+      view.setBigUint64(at, this.#seed(), true);
+    }
   }
 
   #seed(): bigint {

@@ -27,6 +27,7 @@ const MAX_CLASSIC_VERSIONS = 4096;
 export interface PrepareLimits {
   wallTimeMs: number;
   memoryBytes: number;
+  stackBytes: number;
 }
 
 export interface SnapshotPoolOptions {
@@ -38,6 +39,12 @@ export interface SnapshotPoolOptions {
   memoryBudgetBytes: number;
   /** An idle sandbox is evicted after this long without an execution. */
   idleMs: number;
+  /**
+   * Executions of a version that run the classic way before it gets a sandbox, prepared in the
+   * background (also whenever all its sandboxes are busy). 0: the first execution prepares one
+   * on its own request path.
+   */
+  snapshotAfter: number;
 }
 
 interface VersionPool {
@@ -48,6 +55,10 @@ interface VersionPool {
   /** Idle sandboxes, least recently used first. */
   idle: SnapshotSandbox[];
   leased: number;
+  /** A sandbox is being prepared in the background. */
+  preparing: boolean;
+  /** Executions that found no idle sandbox (the first ones run the classic way; see snapshotAfter). */
+  executions: number;
   /** A newer version of the script took over: leased sandboxes are dropped when released. */
   retired: boolean;
 }
@@ -116,6 +127,17 @@ export class SnapshotPool implements ExecutionHost {
       sandbox = pool.idle.pop();
     }
     if (!sandbox) {
+      pool.executions++;
+      // A version seen for the first times, or busier than its sandboxes right now, runs the
+      // classic way while a sandbox is prepared after this turn: preparing costs tens of ms, which
+      // a one-off script would pay for nothing and a request should not wait for.
+      if (this.opts.snapshotAfter > 0) {
+        if (pool.executions >= this.opts.snapshotAfter && !pool.preparing) {
+          const limits = job.limits;
+          setImmediate(() => void this.prepare(script, limits, true));
+        }
+        return this.classic.acquire(job);
+      }
       pool.leased++;
       try {
         sandbox = await this.#create(job);
@@ -134,7 +156,7 @@ export class SnapshotPool implements ExecutionHost {
    * Makes a sandbox for `script` ahead of its first execution (after a deploy, at start), unless
    * its version already has one or runs the classic way. Never throws.
    */
-  async prepare(script: ScriptSource, limits: PrepareLimits): Promise<void> {
+  async prepare(script: ScriptSource, limits: PrepareLimits, more = false): Promise<void> {
     if (
       this.#disabled !== null ||
       script.isolation === "script" ||
@@ -142,15 +164,16 @@ export class SnapshotPool implements ExecutionHost {
     )
       return;
     const pool = this.#pool(script);
-    if (pool.idle.length > 0 || pool.leased > 0) return;
-    pool.leased++;
+    // `more`: demand outgrew the version's sandboxes; otherwise one is enough ahead of time.
+    if (pool.preparing || (!more && (pool.idle.length > 0 || pool.leased > 0))) return;
+    pool.preparing = true;
     let sandbox: SnapshotSandbox | undefined;
     try {
       sandbox = await this.#create({ script, limits });
     } catch (error) {
       this.#toClassic(script, error);
     } finally {
-      pool.leased--;
+      pool.preparing = false;
     }
     if (!sandbox) return;
     if (pool.retired) {
@@ -168,10 +191,15 @@ export class SnapshotPool implements ExecutionHost {
       prelude,
       dispatch: this.#dispatch,
       logger: this.logger,
-      maxHeapBytes: this.opts.maxHeapBytes,
+      // The module's own heap plus room for an execution's budget, whatever the script's limit.
+      maxHeapBytes: Math.min(
+        2 * 1024 ** 3,
+        Math.max(this.opts.maxHeapBytes, 2 * job.limits.memoryBytes + 64 * 1024 * 1024),
+      ),
       watch: this.opts.watch,
       wallTimeMs: job.limits.wallTimeMs,
       memoryBytes: job.limits.memoryBytes,
+      stackBytes: job.limits.stackBytes,
     });
     this.#taken++;
     this.#byContext.set(sandbox.context, sandbox);
@@ -183,7 +211,7 @@ export class SnapshotPool implements ExecutionHost {
   #toClassic(script: ScriptSource, error: unknown): void {
     const reason = error instanceof Error ? error.message : String(error);
     if (!(error instanceof NotSnapshottable)) {
-      // Not the script's doing: snapshots do not work in this process.
+      // Not the script's doing (no guest code ran): snapshots do not work in this process.
       this.#disabled = reason;
       this.logger?.error({ err: reason }, "sandbox: snapshots are off; every script runs in a fresh context");
       return;
@@ -215,6 +243,8 @@ export class SnapshotPool implements ExecutionHost {
       modules: script.modules,
       idle: [],
       leased: 0,
+      preparing: false,
+      executions: 0,
       retired: false,
     };
     this.#versions.set(script.versionId, pool);

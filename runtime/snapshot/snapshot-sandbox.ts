@@ -13,7 +13,7 @@
 import type { QuickJSHandle } from "quickjs-emscripten-core";
 import { Engine, type Generation } from "../engine.js";
 import type { SandboxLogger, ScriptSource } from "../execution-types.js";
-import { GuestContext, RuntimeSlot } from "../guest-context.js";
+import { GuestContext, guestStackBytes, RuntimeSlot } from "../guest-context.js";
 import type { Bridge } from "../host-bridge.js";
 import { type ExecutionOps, GuestFacingError } from "../host-ops.js";
 import { ALL_GLOBALS } from "../prelude-globals.js";
@@ -89,6 +89,7 @@ export interface SandboxOptions {
   /** The limits top-level code runs under (those of the execution that asked for the sandbox). */
   wallTimeMs: number;
   memoryBytes: number;
+  stackBytes: number;
 }
 
 export class SnapshotSandbox {
@@ -123,11 +124,13 @@ export class SnapshotSandbox {
     const ops = new PreparationOps();
     context.current = ops;
     slot.modules = opts.script.modules;
+    let snapshot: MemorySnapshot;
     try {
       // Top-level code runs under the limits of the execution that asked: a module that cannot
       // be evaluated within them fails the same way on the classic path.
       slot.deadline = Date.now() + opts.wallTimeMs;
       slot.limitMemory(slot.measure() + opts.memoryBytes, opts.memoryBytes);
+      slot.runtime.setMaxStackSize(guestStackBytes(opts.stackBytes));
       context.begin(0, ALL_GLOBALS);
       const ns = evaluate(context, opts.script.source, ops);
       context.ns = ns;
@@ -135,22 +138,32 @@ export class SnapshotSandbox {
       warmUp(context, ns);
       if (ops.wanted) throw new NotSnapshottable(`its top-level code uses ${ops.wanted}`);
       drain(slot);
+      if (slot.interrupted) throw new NotSnapshottable("its top-level code runs past the time limit");
       if (slot.overBudget()) throw new NotSnapshottable("its top-level code runs out of memory");
       context.end();
+      slot.deadline = 0;
+      slot.unlimitMemory();
+      slot.runtime.setMemoryLimit(-1);
+      context.baseUsage = slot.measure();
+      snapshot = new MemorySnapshot(instance, slot.runtime, [context.realm.vm, context.vm]);
+      snapshot.take();
+      // The first execution gets a fresh Math.random seed too (QuickJS seeds from the clock).
+      snapshot.reseed();
     } catch (error) {
       engine.dispose();
+      if (error instanceof NotSnapshottable) throw error;
       if (slot.interrupted) throw new NotSnapshottable("its top-level code runs past the time limit");
       if (slot.memoryExceeded) throw new NotSnapshottable("its top-level code runs out of memory");
-      throw error;
+      // Guest code ran: whatever went wrong is this version's, not the process's.
+      throw new NotSnapshottable(
+        `preparing it failed (${error instanceof Error ? error.message : String(error)})`,
+      );
     } finally {
       context.current = null;
       slot.modules = undefined;
       slot.deadline = 0;
       slot.unlimitMemory();
     }
-    context.baseUsage = slot.measure();
-    const snapshot = new MemorySnapshot(instance, slot.runtime, [context.realm.vm, context.vm]);
-    snapshot.take();
     return new SnapshotSandbox(engine, context, snapshot, opts.script);
   }
 

@@ -12,7 +12,8 @@ import { fetchJob, run, runFetch, TEST_LIMITS } from "../testing/jobs.js";
 import { NotSnapshottable, SnapshotSandbox } from "./snapshot-sandbox.js";
 import { stackFunctions } from "./wasm-layout.js";
 
-const host = createSandboxHost({ maxConcurrent: 2 });
+// snapshotAfter 0: every version gets its sandbox on its first execution, so each test sees one.
+const host = createSandboxHost({ maxConcurrent: 2, snapshotAfter: 0 });
 afterAll(() => host.dispose());
 
 let versions = 0;
@@ -33,6 +34,7 @@ async function sandboxFor(source: string): Promise<SnapshotSandbox> {
     watch: null,
     wallTimeMs: 2_000,
     memoryBytes: 32 * 1024 * 1024,
+    stackBytes: 320 * 1024,
   });
 }
 
@@ -252,8 +254,25 @@ describe("warm-up", () => {
 });
 
 describe("pools", () => {
-  it("drops an old version's sandboxes when a new version of the script runs", async () => {
+  it("runs a version's first executions the classic way and prepares its sandbox in the background", async () => {
     const pooled = createSandboxHost({ maxConcurrent: 1 });
+    try {
+      const source = `let n = 0; export default { fetch() { n++; return new Response(String(n)) } }`;
+      const ask = () => runFetch(pooled, source, { script: { versionId: "background", source } });
+      expect((await ask()).text).toBe("1");
+      expect(pooled.stats().snapshotsTaken).toBe(0);
+      expect((await ask()).text).toBe("1");
+      await expect.poll(() => pooled.stats().snapshotsTaken).toBe(1);
+      for (let i = 0; i < 3; i++) expect((await ask()).text).toBe("1");
+      expect(pooled.stats().snapshotRestores).toBeGreaterThanOrEqual(2);
+      expect(pooled.stats().snapshotsTaken).toBe(1);
+    } finally {
+      pooled.dispose();
+    }
+  });
+
+  it("drops an old version's sandboxes when a new version of the script runs", async () => {
+    const pooled = createSandboxHost({ maxConcurrent: 1, snapshotAfter: 0 });
     try {
       const job = (versionId: string, text: string) =>
         fetchJob(`export default { fetch() { return new Response("${text}") } }`, {
@@ -277,6 +296,7 @@ describe("pools", () => {
       maxConcurrent: 1,
       sandboxMemoryBytes: 4 * 1024 * 1024,
       sandboxIdleMs: 60_000,
+      snapshotAfter: 0,
     });
     try {
       for (let i = 0; i < 4; i++)
@@ -297,7 +317,7 @@ describe("pools", () => {
     } finally {
       pooled.dispose();
     }
-    const idle = createSandboxHost({ maxConcurrent: 1, sandboxIdleMs: 50 });
+    const idle = createSandboxHost({ maxConcurrent: 1, sandboxIdleMs: 50, snapshotAfter: 0 });
     try {
       await runFetch(idle, `export default { fetch() { return new Response("x") } }`);
       expect(idle.stats().snapshotSandboxes).toBe(1);

@@ -84,6 +84,8 @@ class SandboxThread {
   /** What this thread was last sent per version id (it asks again when it dropped one). */
   readonly known = new Map<string, Pick<ScriptSource, "source" | "modules">>();
   readonly warmWaiters = new Map<number, () => void>();
+  /** Versions being prepared (SandboxHost.prepare) on this thread, by request id. */
+  readonly preparing = new Map<number, string>();
   stats: SandboxStats = {
     wasmBytes: 0,
     generation: 0,
@@ -142,6 +144,8 @@ export function createThreadedSandboxHost(opts: ThreadedSandboxOptions): Sandbox
   let nextId = 1;
   let nextRequest = 1;
   let disposed = false;
+  /** Versions whose preparation ran on a thread that had to be replaced (see replace()). */
+  const unpreparable = new Set<string>();
   /** Module reloads counted by threads that were replaced since. */
   let retiredReloads = 0;
   /** Threads in a row that died right after starting (a broken build, a failing init): back off. */
@@ -152,7 +156,11 @@ export function createThreadedSandboxHost(opts: ThreadedSandboxOptions): Sandbox
       maxConcurrent: perThread,
       maxHeapBytes: opts.maxHeapBytes,
       snapshots: opts.snapshots,
-      sandboxMemoryBytes: Math.floor((opts.sandboxMemoryBytes ?? defaultSandboxMemoryBytes()) / count),
+      // Each thread holds its own sandboxes; a share below a few sandboxes would evict on every use.
+      sandboxMemoryBytes: Math.max(
+        64 * 1024 * 1024,
+        Math.floor((opts.sandboxMemoryBytes ?? defaultSandboxMemoryBytes()) / count),
+      ),
       sandboxIdleMs: opts.sandboxIdleMs,
     });
     thread.worker.on("message", (message: FromThread) => onMessage(thread, message));
@@ -209,6 +217,7 @@ export function createThreadedSandboxHost(opts: ThreadedSandboxOptions): Sandbox
         return;
       case "warmed":
         thread.stats = message.stats;
+        thread.preparing.delete(message.requestId);
         thread.warmWaiters.get(message.requestId)?.();
         thread.warmWaiters.delete(message.requestId);
         return;
@@ -271,6 +280,12 @@ export function createThreadedSandboxHost(opts: ThreadedSandboxOptions): Sandbox
     for (const controller of thread.calls.values()) controller.abort();
     thread.calls.clear();
     for (const resolve of thread.warmWaiters.values()) resolve();
+    // A version whose preparation was running when its thread had to go (stuck in top-level code)
+    // is not prepared ahead again: its executions prepare it, under their own time limits.
+    for (const versionId of thread.preparing.values()) {
+      unpreparable.add(versionId);
+      if (unpreparable.size > KNOWN_SOURCES) unpreparable.delete(unpreparable.values().next().value!);
+    }
     const caught = thread.pending.size;
     const now = Date.now();
     // The culprit is the execution whose guest code was running: its deadline here is the latest one
@@ -411,14 +426,16 @@ export function createThreadedSandboxHost(opts: ThreadedSandboxOptions): Sandbox
       return { result, finished };
     },
     async prepare(script, limits) {
-      if (disposed) return;
+      if (disposed || unpreparable.has(script.versionId)) return;
       const thread = pick(script.versionId);
       if (thread.dead) return;
       thread.known.delete(script.versionId);
       thread.known.set(script.versionId, { source: script.source, modules: script.modules });
+      if (thread.known.size > KNOWN_SOURCES) thread.known.delete(thread.known.keys().next().value!);
       await new Promise<void>((resolve) => {
         const requestId = nextRequest++;
         thread.warmWaiters.set(requestId, resolve);
+        thread.preparing.set(requestId, script.versionId);
         thread.post({ type: "prepare", requestId, script, limits });
       });
     },
