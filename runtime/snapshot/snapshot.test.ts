@@ -78,6 +78,23 @@ describe("a fresh state for every execution", () => {
     b.drop();
   });
 
+  it("gives code run through eval and new Function every Web global, named in the source or not", async () => {
+    const ask = version(`export default { fetch() {
+      const names = ["Text" + "Encoder", "URL" + "SearchParams", "Abort" + "Controller", "structured" + "Clone"];
+      return new Response(JSON.stringify([
+        ...names.map((n) => new Function("return typeof " + n)()),
+        (0, eval)("typeof " + "Head" + "ers"),
+      ]));
+    } }`);
+    expect(JSON.parse((await ask()).text)).toEqual([
+      "function",
+      "function",
+      "function",
+      "function",
+      "function",
+    ]);
+  });
+
   it("drops what an async handler left queued, and serves the next request", async () => {
     const ask = version(`let n = 0;
       export default { async fetch(request, env, ctx) {
