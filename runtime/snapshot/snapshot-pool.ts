@@ -165,7 +165,9 @@ export class SnapshotPool implements ExecutionHost {
       return;
     const pool = this.#pool(script);
     // `more`: demand outgrew the version's sandboxes; otherwise one is enough ahead of time.
-    if (pool.preparing || (!more && (pool.idle.length > 0 || pool.leased > 0))) return;
+    // Checked when the preparation runs, not when it was asked for: a sandbox freed meanwhile
+    // already meets the demand (else every miss while one is prepared would add a sandbox).
+    if (pool.preparing || pool.idle.length > 0 || (!more && pool.leased > 0)) return;
     pool.preparing = true;
     let sandbox: SnapshotSandbox | undefined;
     try {
