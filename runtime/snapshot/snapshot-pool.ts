@@ -96,6 +96,7 @@ export class SnapshotPool implements ExecutionHost {
   readonly #classicVersions = new Map<string, string>();
   /** Set when snapshots cannot work in this process at all (every version runs the classic way). */
   #disabled: string | null = null;
+  #disposed = false;
   #taken = 0;
   #restores = 0;
   #evictions = 0;
@@ -178,10 +179,12 @@ export class SnapshotPool implements ExecutionHost {
       pool.preparing = false;
     }
     if (!sandbox) return;
-    if (pool.retired) {
+    // Retired, or dropped from the pools meanwhile (the host was disposed): nobody would use it.
+    if (pool.retired || this.#disposed || this.#versions.get(script.versionId) !== pool) {
       this.#forget(sandbox);
       return;
     }
+    sandbox.lastUsed = performance.now();
     pool.idle.push(sandbox);
     this.#enforceBudget();
   }
@@ -316,7 +319,7 @@ export class SnapshotPool implements ExecutionHost {
         this.#forget(pool.idle.shift()!);
         this.#evictions++;
       }
-      if (pool.idle.length === 0 && pool.leased === 0) this.#versions.delete(versionId);
+      if (pool.idle.length === 0 && pool.leased === 0 && !pool.preparing) this.#versions.delete(versionId);
       if (this.#bytes <= this.opts.memoryBudgetBytes) return;
     }
   }
@@ -328,7 +331,7 @@ export class SnapshotPool implements ExecutionHost {
         this.#forget(pool.idle.shift()!);
         this.#evictions++;
       }
-      if (pool.idle.length === 0 && pool.leased === 0) this.#versions.delete(versionId);
+      if (pool.idle.length === 0 && pool.leased === 0 && !pool.preparing) this.#versions.delete(versionId);
     }
   }
 
@@ -356,6 +359,7 @@ export class SnapshotPool implements ExecutionHost {
   }
 
   dispose(): void {
+    this.#disposed = true;
     clearInterval(this.#sweeper);
     for (const pool of this.#versions.values())
       for (const sandbox of pool.idle.splice(0)) this.#forget(sandbox);
