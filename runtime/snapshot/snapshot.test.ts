@@ -4,11 +4,13 @@
  * (memory-snapshot.ts) is checked here with the real QuickJS build.
  */
 import { afterAll, describe, expect, it } from "vitest";
+import { ContextPool } from "../context-pool.js";
 import { hostCalls } from "../host-ops.js";
 import type { BindingDefinition } from "../host-types.js";
 import { createSandboxHost } from "../index.js";
 import { loadPrelude } from "../prelude-source.js";
 import { fetchJob, run, runFetch, TEST_LIMITS } from "../testing/jobs.js";
+import { SnapshotPool } from "./snapshot-pool.js";
 import { NotSnapshottable, SnapshotSandbox } from "./snapshot-sandbox.js";
 import { stackFunctions } from "./wasm-layout.js";
 
@@ -342,6 +344,30 @@ describe("pools", () => {
       expect(idle.stats().snapshotSandboxes).toBe(0);
     } finally {
       idle.dispose();
+    }
+  });
+  it("keeps a version whose sandbox is being prepared, so the sandbox is counted and evicted", async () => {
+    const classic = new ContextPool(1, undefined, 256 * 1024 * 1024, null);
+    const pool = new SnapshotPool(classic, {
+      logger: undefined,
+      watch: null,
+      maxHeapBytes: 256 * 1024 * 1024,
+      memoryBudgetBytes: 256 * 1024 * 1024,
+      idleMs: 60_000,
+      snapshotAfter: 0,
+    });
+    try {
+      const source = `export default { fetch() { return new Response("prepared") } }`;
+      const preparing = pool.prepare({ versionId: "prepared", source }, TEST_LIMITS);
+      // The idle sweep runs while the sandbox is prepared: the version has nothing idle or leased yet.
+      pool.evictIdle(performance.now() + 120_000);
+      await preparing;
+      expect(pool.stats().snapshotIdle).toBe(1);
+      pool.evictIdle(performance.now() + 120_000);
+      expect(pool.stats()).toMatchObject({ snapshotSandboxes: 0, snapshotBytes: 0, snapshotEvictions: 1 });
+    } finally {
+      pool.dispose();
+      classic.dispose();
     }
   });
 });
