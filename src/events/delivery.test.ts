@@ -254,11 +254,16 @@ describe.each(testDbKinds())("event delivery [%s]", (kind) => {
       httpStatus: 200,
       request: "POST /jobs/j1",
     });
-    const [row] = await h.services.database.db
-      .select()
-      .from(outbox)
-      .where(eq(outbox.id, accepted.executionId));
-    expect(row?.status).toBe("done");
+    // Successful deliveries are marked done in batches (group commit), just after the handler ends.
+    await expect
+      .poll(async () => {
+        const [row] = await h.services.database.db
+          .select()
+          .from(outbox)
+          .where(eq(outbox.id, accepted.executionId));
+        return row?.status;
+      })
+      .toBe("done");
   });
 
   it("never delivers one app's events to another app's triggers", async () => {

@@ -20,6 +20,7 @@ import type { Logger } from "../lib/logger.js";
 import { toStorableText } from "../lib/storable-text.js";
 import type { Scripts } from "../scripts/scripts.js";
 import { type DeadLetters, eventSource } from "./dead-letters.js";
+import { GroupCommit } from "./group-commit.js";
 import { type HttpPayload, requestFromPayload } from "./http-payload.js";
 import { effectiveRetry, type OutboxSignal } from "./outbox.js";
 import { type OutboxKind, outbox } from "./schema.js";
@@ -69,6 +70,8 @@ export class Dispatcher {
   private readonly scriptCache = new Map<string, Promise<RoutableScript | null>>();
   private readonly direct = new Map<OutboxKind, DirectDelivery>();
   readonly stats: DeliveryStats = { delivered: 0, retried: 0, deadLettered: 0 };
+  /** Successful deliveries are marked done together: one UPDATE per batch, not a transaction each. */
+  private readonly done = new GroupCommit<string>((ids) => this.markDone(ids));
 
   constructor(private readonly deps: DispatcherDeps) {
     deps.changes.subscribe((c) => {
@@ -284,16 +287,27 @@ export class Dispatcher {
 
   private async succeeded(row: OutboxRow): Promise<void> {
     const { db, deadLetters } = this.deps;
-    await db.transaction(async (tx) => {
-      const done = await tx
-        .update(outbox)
-        .set({ status: "done", finishedAt: new Date(), claimedUntil: null, lastError: null })
-        .where(and(eq(outbox.id, row.id), eq(outbox.claimedBy, this.deps.processId)))
-        .returning({ id: outbox.id });
-      if (done.length > 0 && row.deadLetterId)
-        await deadLetters.markIfUnresolved(tx, row.deadLetterId, "handled_by_script", null);
-    });
+    if (!row.deadLetterId) await this.done.add(row.id);
+    // A replayed dead letter: its row and the dead letter's state change together.
+    else
+      await db.transaction(async (tx) => {
+        const done = await tx
+          .update(outbox)
+          .set({ status: "done", finishedAt: new Date(), claimedUntil: null, lastError: null })
+          .where(and(eq(outbox.id, row.id), eq(outbox.claimedBy, this.deps.processId)))
+          .returning({ id: outbox.id });
+        if (done.length > 0)
+          await deadLetters.markIfUnresolved(tx, row.deadLetterId!, "handled_by_script", null);
+      });
     this.stats.delivered++;
+  }
+
+  /** Rows still claimed by this process (a row whose lease passed may be another's by now). */
+  private async markDone(ids: string[]): Promise<void> {
+    await this.deps.db
+      .update(outbox)
+      .set({ status: "done", finishedAt: new Date(), claimedUntil: null, lastError: null })
+      .where(and(inArray(outbox.id, ids), eq(outbox.claimedBy, this.deps.processId)));
   }
 
   private async failed(
