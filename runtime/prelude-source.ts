@@ -42,6 +42,9 @@ export async function bundlePrelude(preludeDir: string): Promise<PreludeBundle> 
       platform: "neutral",
       target: "es2022",
       minify: true,
+      // Web classes and functions keep their names (URL.name is "URL", not "y"): error messages,
+      // String(x) and code that checks constructor names show them. Paid once per snapshot.
+      keepNames: true,
       write: false,
       logLevel: "silent",
     });

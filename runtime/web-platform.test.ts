@@ -316,3 +316,49 @@ describe("globals", () => {
     expect(result).toEqual(["mine", "undefined"]);
   });
 });
+
+describe("names of the Web globals", () => {
+  it("carry their real names and toString tags", async () => {
+    const names = [
+      "URL",
+      "URLSearchParams",
+      "Headers",
+      "Request",
+      "Response",
+      "fetch",
+      "AbortController",
+      "AbortSignal",
+      "DOMException",
+      "Event",
+      "EventTarget",
+      "TextEncoder",
+      "TextDecoder",
+      "Blob",
+      "File",
+      "FormData",
+      "ReadableStream",
+      "structuredClone",
+      "atob",
+      "btoa",
+      "setTimeout",
+      "queueMicrotask",
+    ];
+    const result = await inGuest(
+      host,
+      `const names = ${JSON.stringify(names)};
+       return [names.filter((n) => globalThis[n].name !== n),
+         String(new Headers()), String(new AbortController().signal),
+         ["DOMException", "Event", "EventTarget", "AbortSignal", "AbortController", "SubtleCrypto"].filter(
+           (n) => Object.prototype.toString.call(globalThis[n].prototype) !== "[object " + n + "]"),
+         Object.prototype.toString.call(new Headers()), Object.prototype.toString.call(new URL("https://a.example/"))]`,
+    );
+    expect(result).toEqual([
+      [],
+      "[object Headers]",
+      "[object AbortSignal]",
+      [],
+      "[object Headers]",
+      "[object URL]",
+    ]);
+  });
+});

@@ -142,6 +142,10 @@ export default function install(I: Internals): object {
   };
 
   class SubtleCrypto {
+    get [Symbol.toStringTag](): string {
+      return "SubtleCrypto";
+    }
+
     constructor() {
       if (!constructing) throw new TypeError("Illegal constructor");
     }

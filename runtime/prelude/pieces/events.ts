@@ -62,8 +62,8 @@ interface SignalState {
 
 export default function install(I: Internals): EventsPiece {
   // Evaluated per execution: `Error` is then the execution's own.
-  const makeDOMException = () =>
-    class DOMException extends Error {
+  const makeDOMException = () => {
+    const DOMException = class DOMException extends Error {
       declare readonly code: number;
 
       constructor(message: unknown = "", name: unknown = "Error") {
@@ -72,6 +72,13 @@ export default function install(I: Internals): EventsPiece {
         Object.defineProperty(this, "code", { value: CODES[String(name)] ?? 0, configurable: true });
       }
     };
+    // A plain value, as WebIDL defines it (a getter would be one more function object to freeze).
+    Object.defineProperty(DOMException.prototype, Symbol.toStringTag, {
+      value: "DOMException",
+      configurable: true,
+    });
+    return DOMException;
+  };
 
   const eventState = (event: unknown): EventState => {
     const s =
@@ -82,6 +89,10 @@ export default function install(I: Internals): EventsPiece {
 
   class Event {
     declare [EVENT]: EventState;
+
+    get [Symbol.toStringTag](): string {
+      return "Event";
+    }
 
     constructor(type: unknown, init: { bubbles?: unknown; cancelable?: unknown; composed?: unknown } = {}) {
       if (type === undefined) throw new TypeError("Event constructor requires a type");
@@ -163,6 +174,10 @@ export default function install(I: Internals): EventsPiece {
 
   class EventTarget {
     declare [LISTENERS]: Map<string, Listener[]>;
+
+    get [Symbol.toStringTag](): string {
+      return "EventTarget";
+    }
 
     constructor() {
       this[LISTENERS] = new Map();
@@ -260,6 +275,10 @@ export default function install(I: Internals): EventsPiece {
   class AbortSignal extends EventTarget {
     declare [SIGNAL]: SignalState;
 
+    override get [Symbol.toStringTag](): string {
+      return "AbortSignal";
+    }
+
     constructor() {
       if (!constructing) throw new TypeError("Illegal constructor");
       super();
@@ -339,6 +358,10 @@ export default function install(I: Internals): EventsPiece {
 
   class AbortController {
     readonly #signal = newSignal();
+
+    get [Symbol.toStringTag](): string {
+      return "AbortController";
+    }
 
     get signal(): AbortSignal {
       return this.#signal;
