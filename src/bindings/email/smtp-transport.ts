@@ -19,14 +19,22 @@ interface SmtpError extends Error {
 
 const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[?::1\]?)$/i;
 
-export function smtpTransport(url: string, opts: { maxConnections: number }): EmailTransport {
+/**
+ * Whether a plain `smtp://` relay must offer STARTTLS before PiCloud logs in or
+ * sends: always, unless the relay is on loopback (the credentials and mail never
+ * leave the machine). `smtps://` is TLS from the first byte.
+ */
+export function startTlsRequired(url: string): boolean {
   const parsed = new URL(url);
-  const secure = parsed.protocol.toLowerCase() === "smtps:";
+  return parsed.protocol.toLowerCase() !== "smtps:" && !LOOPBACK.test(parsed.hostname);
+}
+
+export function smtpTransport(url: string, opts: { maxConnections: number }): EmailTransport {
   const transporter = nodemailer.createTransport({
     url,
     pool: true,
     maxConnections: opts.maxConnections,
-    requireTLS: !secure && !LOOPBACK.test(parsed.hostname),
+    requireTLS: startTlsRequired(url),
     connectionTimeout: 30_000,
     greetingTimeout: 30_000,
     socketTimeout: 60_000,

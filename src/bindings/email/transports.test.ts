@@ -5,7 +5,7 @@
 import os from "node:os";
 import { afterEach, describe, expect, it } from "vitest";
 import { senderAllowed } from "./message.js";
-import { smtpTransport } from "./smtp-transport.js";
+import { smtpTransport, startTlsRequired } from "./smtp-transport.js";
 import { type SmtpSink, startSmtpSink } from "./test-smtp-sink.js";
 import { type DeliverableEmail, TransportError } from "./transport.js";
 
@@ -37,6 +37,23 @@ async function failure(p: Promise<unknown>): Promise<TransportError> {
   throw new Error("expected the send to fail");
 }
 
+describe("when the SMTP transport requires STARTTLS", () => {
+  it("requires it for every relay but loopback, and never for smtps://", () => {
+    const cases: [string, boolean][] = [
+      ["smtp://127.0.0.1:25", false],
+      ["smtp://127.3.2.1:2525", false],
+      ["smtp://LOCALHOST:25", false],
+      ["smtp://[::1]:25", false],
+      ["smtp://192.0.2.7:25", true],
+      ["smtp://relay.example.com:587", true],
+      ["smtp://localhost.example.com:25", true],
+      ["smtp://[2001:db8::1]:25", true],
+      ["smtps://relay.example.com:465", false],
+    ];
+    expect(cases.map(([url]) => [url, startTlsRequired(url)])).toEqual(cases);
+  });
+});
+
 describe("the SMTP transport", () => {
   let sink: SmtpSink | undefined;
   afterEach(async () => {
@@ -44,6 +61,7 @@ describe("the SMTP transport", () => {
     sink = undefined;
   });
 
+  // Needs an address that is not loopback to reach the sink by; startTlsRequired is checked above either way.
   it.skipIf(!lanAddress)(
     "requires STARTTLS for a relay that is not on loopback, unless told otherwise",
     async () => {
