@@ -4,7 +4,7 @@
 // delivered to a local SMTP sink (smtp-server): messages/s through the transport.
 //   npm run build && node bench/email.mjs [messages]
 import { SMTPServer } from "smtp-server";
-import { createInstance, deploy, postgresAvailable } from "./lib/instance.mjs";
+import { createInstance, deploy, invokeJson, postgresAvailable } from "./lib/instance.mjs";
 
 const N = Number(process.argv[2] ?? 1000);
 
@@ -30,23 +30,7 @@ async function startSink() {
   };
 }
 
-async function invoke(services, appId, name, path) {
-  const script = await services.scripts.runnable(appId, (await services.scripts.get(appId, name)).id);
-  const permit = await services.executor.gate.acquire();
-  const run = await services.executor.start(
-    {
-      appId,
-      script,
-      entry: "fetch",
-      input: { request: { method: "GET", url: `http://localhost${path}`, headers: [], body: null } },
-      trigger: "bench",
-    },
-    permit,
-  );
-  const f = await run.finished;
-  if (f.outcome.status !== "ok") throw new Error(JSON.stringify(f.outcome));
-  return JSON.parse(new TextDecoder().decode(f.outcome.response.body));
-}
+const invoke = invokeJson;
 
 async function bench(kind, sink) {
   const inst = await createInstance(kind, {

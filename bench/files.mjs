@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { mkdir, open, readFile, rename, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { createInstance, deploy, postgresAvailable } from "./lib/instance.mjs";
+import { createInstance, deploy, invokeJson, postgresAvailable } from "./lib/instance.mjs";
 
 const OPS = { 4096: Number(process.argv[2] ?? 400), [1024 * 1024]: Number(process.argv[3] ?? 40) };
 const ROUNDS = 3;
@@ -44,23 +44,7 @@ async function plainFs(size, n) {
   return { put, get, durable };
 }
 
-async function invoke(services, appId, name, query) {
-  const script = await services.scripts.runnable(appId, (await services.scripts.get(appId, name)).id);
-  const permit = await services.executor.gate.acquire();
-  const run = await services.executor.start(
-    {
-      appId,
-      script,
-      entry: "fetch",
-      input: { request: { method: "GET", url: `http://localhost/?${query}`, headers: [], body: null } },
-      trigger: "bench",
-    },
-    permit,
-  );
-  const f = await run.finished;
-  if (f.outcome.status !== "ok") throw new Error(JSON.stringify(f.outcome));
-  return JSON.parse(new TextDecoder().decode(f.outcome.response.body));
-}
+const invoke = (services, appId, name, query) => invokeJson(services, appId, name, `/?${query}`);
 
 async function bench(kind) {
   const inst = await createInstance(kind, {

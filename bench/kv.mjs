@@ -4,27 +4,11 @@
 //   npm run build && node bench/kv.mjs [ops]
 import { and, eq } from "drizzle-orm";
 import { kvEntries } from "../dist/src/bindings/kv/schema.js";
-import { createInstance, deploy, postgresAvailable } from "./lib/instance.mjs";
+import { createInstance, deploy, invokeJson, postgresAvailable } from "./lib/instance.mjs";
 
 const OPS = Number(process.argv[2] ?? 2000);
 
-async function invoke(services, appId, name, path) {
-  const script = await services.scripts.runnable(appId, (await services.scripts.get(appId, name)).id);
-  const permit = await services.executor.gate.acquire();
-  const run = await services.executor.start(
-    {
-      appId,
-      script,
-      entry: "fetch",
-      input: { request: { method: "GET", url: `http://localhost${path}`, headers: [], body: null } },
-      trigger: "bench",
-    },
-    permit,
-  );
-  const f = await run.finished;
-  if (f.outcome.status !== "ok") throw new Error(JSON.stringify(f.outcome));
-  return JSON.parse(new TextDecoder().decode(f.outcome.response.body));
-}
+const invoke = invokeJson;
 
 async function bench(kind) {
   const inst = await createInstance(kind, { PICLOUD_SCRIPT_TIMEOUT_MS: "300000" });

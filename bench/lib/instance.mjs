@@ -126,3 +126,22 @@ export const bindingContext = (instance) => ({
   scriptId: "00000000-0000-7000-8000-000000000000",
   principalUserId: null,
 });
+
+/** Runs script `name` of the app for GET `path` (through the gate, as a request would) and parses its JSON answer. */
+export async function invokeJson(services, appId, name, path) {
+  const script = await services.scripts.runnable(appId, (await services.scripts.get(appId, name)).id);
+  const permit = await services.executor.gate.acquire();
+  const run = await services.executor.start(
+    {
+      appId,
+      script,
+      entry: "fetch",
+      input: { request: { method: "GET", url: `http://localhost${path}`, headers: [], body: null } },
+      trigger: "bench",
+    },
+    permit,
+  );
+  const f = await run.finished;
+  if (f.outcome.status !== "ok") throw new Error(JSON.stringify(f.outcome));
+  return JSON.parse(new TextDecoder().decode(f.outcome.response.body));
+}
