@@ -61,7 +61,12 @@ function rssMiB(): number {
 }
 
 it("runs 10,000 executions without memory growth", async () => {
-  expect(await batch(1_000, 0)).toBe(1_000);
+  // Loading the engine is not what this test measures: under a loaded machine it can take longer
+  // than the first executions' time limit.
+  await host.warm();
+  const warm = await batch(1_000, 0);
+  expect(failures).toEqual([]);
+  expect(warm).toBe(1_000);
   const wasmWarm = host.stats().wasmBytes;
   const rssWarm = rssMiB();
   const ok = await batch(9_000, 1_000);

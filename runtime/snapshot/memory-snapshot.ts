@@ -22,6 +22,7 @@
 import { randomFillSync } from "node:crypto";
 import type { QuickJSContext, QuickJSRuntime } from "quickjs-emscripten-core";
 import { instantiateQuickJS, type QuickJSInstance } from "../quickjs-build.js";
+import { pageStore, type StoredCopy } from "./page-store.js";
 import { locateBreak, stackFunctions, type WasmLayout } from "./wasm-layout.js";
 
 /** quickjs-emscripten's lazily filled handle caches on a context. */
@@ -70,8 +71,9 @@ export class MemorySnapshot {
   readonly #runtime: QuickJSRuntime;
   readonly #contexts: QuickJSContext[];
   readonly #where: Locations;
-  #static: Uint8Array | null = null;
-  #heap: Uint8Array | null = null;
+  /** Static data and heap as they were, in pages shared with other snapshots (page-store.ts). */
+  #static: StoredCopy | null = null;
+  #heap: StoredCopy | null = null;
   /** The sbrk break when the snapshot was taken. */
   #break = 0;
   /** The highest break any execution reached: memory up to it stays resident (it cannot shrink). */
@@ -112,9 +114,9 @@ export class MemorySnapshot {
     locations ??= locate(probe, probe.build.layout);
   }
 
-  /** Bytes held by the copy. */
+  /** Bytes the copy allocated (the pages it shares with other snapshots are counted by theirs). */
   get bytes(): number {
-    return (this.#static?.length ?? 0) + (this.#heap?.length ?? 0);
+    return (this.#static?.ownBytes ?? 0) + (this.#heap?.ownBytes ?? 0);
   }
 
   /**
@@ -146,8 +148,8 @@ export class MemorySnapshot {
     this.#highWater = this.#break;
     if (!(spInit < this.#break && this.#break <= bytes.length))
       throw new Error("snapshot: the sbrk break is out of range");
-    this.#static = bytes.slice(0, stackLow);
-    this.#heap = bytes.slice(spInit, this.#break);
+    this.#static = pageStore.copy(bytes, 0, stackLow);
+    this.#heap = pageStore.copy(bytes, spInit, this.#break);
     const refs = hostRefs(this.#runtime);
     this.#refs = {
       nextId: refs.nextId,
@@ -177,18 +179,18 @@ export class MemorySnapshot {
     const staticCopy = this.#static;
     const heapCopy = this.#heap;
     if (!staticCopy || !heapCopy) throw new Error("snapshot: restore before take");
-    const { spInit } = this.#layout;
     const buffer = this.#instance.memory.buffer;
     const bytes = new Uint8Array(buffer);
     // sbrk never moves down in this build: its value is the highest end any execution reached.
     const reached = this.currentBreak;
     this.#highWater = Math.max(this.#highWater, reached);
-    bytes.set(staticCopy, 0);
-    bytes.set(heapCopy, spInit);
+    for (const segment of staticCopy.segments) bytes.set(segment.bytes, segment.at);
+    for (const segment of heapCopy.segments) bytes.set(segment.bytes, segment.at);
     if (reached > this.#break) {
       bytes.fill(0, this.#break, reached);
       this.stats.zeroedBytes += reached - this.#break;
     }
+    const { spInit } = this.#layout;
     if (this.#stack.stackSave() !== spInit) {
       this.#stack.stackRestore(spInit);
       this.stats.stackResets++;
