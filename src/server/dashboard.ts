@@ -1,0 +1,105 @@
+/**
+ * Serves the dashboard (web/, built by `npm run build` into web/dist) at
+ * /admin on the admin origin: hashed files under /admin/assets/ are cached for
+ * a year, every other GET under /admin is the SPA's index.html (deep links
+ * included), never cached, under a strict CSP. Without a built dashboard,
+ * /admin/setup still answers with the plain setup page.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { Hono } from "hono";
+import type { AdminEnv } from "../auth/http.js";
+import { errorBody } from "./errors.js";
+import { setupPage } from "./setup-page.js";
+
+/** Scripts and styles only from the admin origin's own files; no inline code, no frames, no other hosts. */
+export const DASHBOARD_CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "font-src 'self'",
+  "connect-src 'self'",
+  "manifest-src 'self'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join("; ");
+
+const IMMUTABLE = "public, max-age=31536000, immutable";
+
+const TYPES: Record<string, string> = {
+  ".js": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".svg": "image/svg+xml",
+  ".png": "image/png",
+  ".woff2": "font/woff2",
+  ".json": "application/json",
+  ".map": "application/json",
+};
+
+/** web/dist next to the running code: dist/src/server → ../../../web/dist; src/server (tests) → ../../web/dist. */
+export function findDashboardDir(): string | null {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  for (const up of ["../../..", "../.."]) {
+    const dir = path.resolve(here, up, "web/dist");
+    if (existsSync(path.join(dir, "index.html"))) return dir;
+  }
+  return null;
+}
+
+const securityHeaders = {
+  "content-security-policy": DASHBOARD_CSP,
+  "x-content-type-options": "nosniff",
+  "referrer-policy": "same-origin",
+  "x-frame-options": "DENY",
+};
+
+export function dashboardRoutes(dir: string | null = findDashboardDir()) {
+  const app = new Hono<AdminEnv>();
+  if (!dir) {
+    app.get("/admin/setup", (c) => c.html(setupPage()));
+    app.all("/admin/*", (c) =>
+      c.json(errorBody("not_found", "the dashboard is not built here: run npm run build"), 404),
+    );
+    return app;
+  }
+  const assetsDir = path.join(dir, "assets");
+  const index = readFileSync(path.join(dir, "index.html"));
+  const sendIndex = () =>
+    new Response(index, {
+      headers: {
+        ...securityHeaders,
+        "content-type": "text/html; charset=utf-8",
+        "cache-control": "no-cache",
+      },
+    });
+
+  app.get("/admin/assets/:file", async (c) => {
+    const name = c.req.param("file");
+    // One plain file name: no separators, no dot-files, nothing outside assets/.
+    if (!/^[A-Za-z0-9_.-]+$/.test(name) || name.startsWith(".")) return c.notFound();
+    const type = TYPES[path.extname(name)];
+    if (!type) return c.notFound();
+    let body: Buffer;
+    try {
+      body = await readFile(path.join(assetsDir, name));
+    } catch {
+      return c.json(errorBody("not_found", `no dashboard asset ${name}`), 404);
+    }
+    return c.body(new Uint8Array(body), 200, {
+      ...securityHeaders,
+      "content-type": type,
+      "cache-control": IMMUTABLE,
+    });
+  });
+  app.all("/admin/assets/*", (c) => c.json(errorBody("not_found", `no dashboard asset ${c.req.path}`), 404));
+  app.get("/admin", sendIndex);
+  app.get("/admin/*", sendIndex);
+  app.all("/admin/*", (c) =>
+    c.json(errorBody("not_found", `no dashboard page ${c.req.method} ${c.req.path}`), 404),
+  );
+  return app;
+}
