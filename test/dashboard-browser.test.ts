@@ -94,6 +94,10 @@ describe("the dashboard in a browser", () => {
       if (m.type() === "error") problems.push(m.text());
     });
     page.on("pageerror", (e) => problems.push(String(e)));
+    // What the CSP refused, with a sample of it, for a readable failure.
+    await page.addInitScript(
+      `addEventListener("securitypolicyviolation", (e) => console.error("CSP " + e.violatedDirective + ": " + JSON.stringify(e.sample) + " at " + e.sourceFile + ":" + e.lineNumber));`,
+    );
 
     // --- first run: /admin shows the first-run page; the printed URL fills in the token
     await page.goto(`${origin}/admin/`);
@@ -186,8 +190,13 @@ describe("the dashboard in a browser", () => {
       .poll(() => page.textContent("pre.tail"), { timeout: 10_000 })
       .toContain("visit /tailed with live");
     await expect.poll(() => page.textContent("pre.tail")).toContain("POST /tailed → 201");
-    await page.getByRole("button", { name: "Refresh" }).click();
-    await expect.poll(() => page.locator("table.executions tbody tr").count()).toBe(2);
+    // Records are written just after the run ends: refresh until both are there.
+    await expect
+      .poll(async () => {
+        await page.getByRole("button", { name: "Refresh" }).click();
+        return page.locator("table.executions tbody tr:has(td.status-ok)").count();
+      })
+      .toBe(2);
     await page.selectOption("#f-status", "error");
     await expect.poll(() => page.textContent("table.executions tbody")).toContain("No executions match");
     await page.selectOption("#f-status", "");

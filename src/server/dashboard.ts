@@ -5,6 +5,7 @@
  * included), never cached, under a strict CSP. Without a built dashboard,
  * /admin/setup still answers with the plain setup page.
  */
+import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
@@ -14,19 +15,26 @@ import type { AdminEnv } from "../auth/http.js";
 import { errorBody } from "./errors.js";
 import { setupPage } from "./setup-page.js";
 
-/** Scripts and styles only from the admin origin's own files; no inline code, no frames, no other hosts. */
-export const DASHBOARD_CSP = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "font-src 'self'",
-  "connect-src 'self'",
-  "manifest-src 'self'",
-  "base-uri 'none'",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-].join("; ");
+/**
+ * Scripts and styles only from the admin origin's own files; no inline code, no frames, no other hosts.
+ * The one exception: the code editor (CodeMirror) writes its styles into a <style> element, allowed
+ * by a nonce made fresh for each page load (index.html carries it in a meta tag for the editor).
+ */
+export const dashboardCsp = (styleNonce: string) =>
+  [
+    "default-src 'none'",
+    "script-src 'self'",
+    `style-src 'self' 'nonce-${styleNonce}'`,
+    "img-src 'self' data:",
+    "font-src 'self'",
+    "connect-src 'self'",
+    "manifest-src 'self'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join("; ");
+
+const NONCE_PLACEHOLDER = "__PICLOUD_STYLE_NONCE__";
 
 const IMMUTABLE = "public, max-age=31536000, immutable";
 
@@ -51,7 +59,8 @@ export function findDashboardDir(): string | null {
 }
 
 const securityHeaders = {
-  "content-security-policy": DASHBOARD_CSP,
+  // Assets need no nonce: nothing in a script or style file is inline.
+  "content-security-policy": dashboardCsp("none"),
   "x-content-type-options": "nosniff",
   "referrer-policy": "same-origin",
   "x-frame-options": "DENY",
@@ -67,15 +76,18 @@ export function dashboardRoutes(dir: string | null = findDashboardDir()) {
     return app;
   }
   const assetsDir = path.join(dir, "assets");
-  const index = readFileSync(path.join(dir, "index.html"));
-  const sendIndex = () =>
-    new Response(index, {
+  const index = readFileSync(path.join(dir, "index.html"), "utf8");
+  const sendIndex = () => {
+    const nonce = randomBytes(16).toString("base64");
+    return new Response(index.replaceAll(NONCE_PLACEHOLDER, nonce), {
       headers: {
         ...securityHeaders,
+        "content-security-policy": dashboardCsp(nonce),
         "content-type": "text/html; charset=utf-8",
         "cache-control": "no-cache",
       },
     });
+  };
 
   app.get("/admin/assets/:file", async (c) => {
     const name = c.req.param("file");

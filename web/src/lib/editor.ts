@@ -78,6 +78,10 @@ export function createEditor(
         theme,
         EditorState.readOnly.of(opts.readOnly ?? false),
         EditorView.contentAttributes.of({ "aria-label": opts.label }),
+        // CodeMirror injects its styles in a <style> element: the page's CSP allows it by this nonce.
+        EditorView.cspNonce.of(
+          document.querySelector<HTMLMetaElement>('meta[name="csp-nonce"]')?.content ?? "",
+        ),
         EditorView.updateListener.of((u) => {
           if (u.docChanged) opts.onChange?.(u.state.doc.toString());
         }),
