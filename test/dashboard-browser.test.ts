@@ -80,6 +80,7 @@ describe("the dashboard in a browser", () => {
     expect(js.status).toBe(200);
     expect(js.headers.get("cache-control")).toBe("public, max-age=31536000, immutable");
     expect(js.headers.get("content-type")).toContain("text/javascript");
+    expect(js.headers.get("content-encoding")).toBe("gzip");
     expect((await fetch(`${daemon.url}/admin/assets/nope.js`)).status).toBe(404);
     expect((await fetch(`${daemon.url}/admin/assets/..%2Fpackage.json`)).status).toBe(404);
     // App hosts never serve the dashboard.

@@ -1,7 +1,7 @@
 /**
  * Serves the dashboard (web/, built by `npm run build` into web/dist) at
  * /admin on the admin origin: hashed files under /admin/assets/ are cached for
- * a year, every other GET under /admin is the SPA's index.html (deep links
+ * a year (gzipped for clients that take it), every other GET under /admin is the SPA's index.html (deep links
  * included), never cached, under a strict CSP. Without a built dashboard,
  * /admin/setup still answers with the plain setup page.
  */
@@ -10,6 +10,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { gzipSync } from "node:zlib";
 import { Hono } from "hono";
 import type { AdminEnv } from "../auth/http.js";
 import { errorBody } from "./errors.js";
@@ -76,6 +77,7 @@ export function dashboardRoutes(dir: string | null = findDashboardDir()) {
     return app;
   }
   const assetsDir = path.join(dir, "assets");
+  const cache = new Map<string, { raw: Buffer; gzip: Buffer }>();
   const index = readFileSync(path.join(dir, "index.html"), "utf8");
   const sendIndex = () => {
     const nonce = randomBytes(16).toString("base64");
@@ -95,16 +97,25 @@ export function dashboardRoutes(dir: string | null = findDashboardDir()) {
     if (!/^[A-Za-z0-9_.-]+$/.test(name) || name.startsWith(".")) return c.notFound();
     const type = TYPES[path.extname(name)];
     if (!type) return c.notFound();
-    let body: Buffer;
-    try {
-      body = await readFile(path.join(assetsDir, name));
-    } catch {
-      return c.json(errorBody("not_found", `no dashboard asset ${name}`), 404);
+    let file: { raw: Buffer; gzip: Buffer } | undefined = cache.get(name);
+    if (!file) {
+      let raw: Buffer;
+      try {
+        raw = await readFile(path.join(assetsDir, name));
+      } catch {
+        return c.json(errorBody("not_found", `no dashboard asset ${name}`), 404);
+      }
+      // Hashed files never change: compressed once, kept (the whole dashboard is well under 1 MiB).
+      file = { raw, gzip: gzipSync(raw, { level: 9 }) };
+      cache.set(name, file);
     }
-    return c.body(new Uint8Array(body), 200, {
+    const gzip = /\bgzip\b/.test(c.req.header("accept-encoding") ?? "");
+    return c.body(new Uint8Array(gzip ? file.gzip : file.raw), 200, {
       ...securityHeaders,
       "content-type": type,
       "cache-control": IMMUTABLE,
+      vary: "accept-encoding",
+      ...(gzip ? { "content-encoding": "gzip" } : {}),
     });
   });
   app.all("/admin/assets/*", (c) => c.json(errorBody("not_found", `no dashboard asset ${c.req.path}`), 404));

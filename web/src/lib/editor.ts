@@ -10,12 +10,7 @@ import {
 } from "@codemirror/autocomplete";
 import { defaultKeymap, history, historyKeymap, indentWithTab } from "@codemirror/commands";
 import { javascript } from "@codemirror/lang-javascript";
-import {
-  bracketMatching,
-  defaultHighlightStyle,
-  indentOnInput,
-  syntaxHighlighting,
-} from "@codemirror/language";
+import { bracketMatching, HighlightStyle, indentOnInput, syntaxHighlighting } from "@codemirror/language";
 import { highlightSelectionMatches, searchKeymap } from "@codemirror/search";
 import { EditorState } from "@codemirror/state";
 import {
@@ -26,6 +21,7 @@ import {
   keymap,
   lineNumbers,
 } from "@codemirror/view";
+import { tags } from "@lezer/highlight";
 
 export interface CodeEditor {
   getValue(): string;
@@ -45,6 +41,24 @@ const theme = EditorView.theme({
   },
 });
 
+/** Colours from the page's CSS variables, so the code reads well in light and in dark. */
+const highlight = HighlightStyle.define([
+  {
+    tag: [tags.keyword, tags.operatorKeyword, tags.modifier, tags.controlKeyword],
+    color: "var(--cm-keyword)",
+  },
+  { tag: [tags.string, tags.special(tags.string), tags.regexp], color: "var(--cm-string)" },
+  { tag: [tags.number, tags.bool, tags.null, tags.atom], color: "var(--cm-number)" },
+  {
+    tag: [tags.comment, tags.lineComment, tags.blockComment],
+    color: "var(--cm-comment)",
+    fontStyle: "italic",
+  },
+  { tag: [tags.function(tags.variableName), tags.function(tags.propertyName)], color: "var(--cm-name)" },
+  { tag: [tags.typeName, tags.className, tags.definition(tags.typeName)], color: "var(--cm-type)" },
+  { tag: tags.invalid, color: "var(--danger)" },
+]);
+
 export function createEditor(
   parent: HTMLElement,
   doc: string,
@@ -60,7 +74,7 @@ export function createEditor(
         history(),
         drawSelection(),
         indentOnInput(),
-        syntaxHighlighting(defaultHighlightStyle, { fallback: true }),
+        syntaxHighlighting(highlight),
         bracketMatching(),
         closeBrackets(),
         autocompletion({ activateOnTyping: false }),

@@ -6,17 +6,12 @@ export const session = $state<{ user: User | null | undefined; setupRequired: bo
   setupRequired: false,
 });
 
+/** Asks both questions at once: who am I, and does the instance still wait for its owner. */
 export async function loadSession(): Promise<void> {
-  try {
-    const me = await get<{ user: User }>("/auth/me");
-    session.user = me.user;
-    session.setupRequired = false;
-  } catch {
-    session.user = null;
-    try {
-      session.setupRequired = (await get<{ setupRequired: boolean }>("/auth/setup")).setupRequired;
-    } catch {
-      session.setupRequired = false;
-    }
-  }
+  const [me, setup] = await Promise.allSettled([
+    get<{ user: User }>("/auth/me"),
+    get<{ setupRequired: boolean }>("/auth/setup"),
+  ]);
+  session.setupRequired = setup.status === "fulfilled" && setup.value.setupRequired;
+  session.user = me.status === "fulfilled" ? me.value.user : null;
 }
