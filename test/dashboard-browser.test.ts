@@ -234,6 +234,71 @@ describe("the dashboard in a browser", () => {
     await page.getByRole("button", { name: "Yes, delete" }).click();
     await expect.poll(() => page.textContent("table.kv-entries")).toContain("No keys.");
 
+    // --- dead letters: a trigger that fails once lands one; fixed in the editor, replayed from the UI
+    const setUp = await page.evaluate(async () => {
+      const call = (path: string, body: unknown) =>
+        fetch(`/api/v1/admin/apps/shop-front${path}`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify(body),
+        }).then((r) => r.status);
+      return [
+        await call("/scripts", {
+          name: "audit",
+          source: `export default { async trigger(event) { throw new Error("audit is broken for " + event.key); } };`,
+        }),
+        await call("/triggers", {
+          script: "audit",
+          kind: "kv",
+          config: { collection: "orders" },
+          retry: { maxAttempts: 1 },
+        }),
+      ];
+    });
+    expect(setUp).toEqual([201, 201]);
+    await page.fill("#kv-collection", "orders");
+    await page.fill("#kv-prefix", "");
+    await page.getByRole("button", { name: "Search" }).click();
+    await page.getByRole("button", { name: "New key" }).click();
+    await page.fill("#kv-key", "o1");
+    await page.fill("#kv-value", '{"total": 5}');
+    await page.getByRole("button", { name: "Save" }).click();
+    await expect.poll(() => page.textContent("table.kv-entries")).toContain("o1");
+    await expect
+      .poll(
+        async () => {
+          await page.goto(`${origin}/admin/`);
+          return page.getByRole("link", { name: "1 unresolved dead letters" }).count();
+        },
+        { timeout: 15_000 },
+      )
+      .toBe(1);
+    await page.getByRole("link", { name: "1 unresolved dead letters" }).click();
+    await page.getByRole("heading", { name: "Dead letters" }).waitFor();
+    await expect.poll(() => page.textContent("main")).toContain("audit is broken for o1");
+    await shot(page, "dead-letters");
+    await page.goto(`${origin}/admin/apps/shop-front/scripts/audit`);
+    await typeInEditor(
+      page,
+      `export default { async trigger(event, env) { await env.kv.collection("audited").set(event.key, event.value); } };`,
+    );
+    await page.getByRole("button", { name: "Deploy", exact: true }).click();
+    await expect.poll(() => page.textContent(".deploy-message")).toContain("Deployed version 2");
+    await page.getByRole("link", { name: /Dead letters/ }).click();
+    await page.locator("table tbody tr").first().getByRole("button").click();
+    await expect.poll(() => page.textContent("main pre")).toContain('"key": "o1"');
+    await page.getByRole("button", { name: "Replay" }).click();
+    await expect.poll(() => page.textContent("main")).toContain("Replayed");
+    await expect.poll(() => page.textContent("main table")).toContain("No dead letters.");
+    await page.getByRole("link", { name: "KV" }).click();
+    await page.fill("#kv-collection", "audited");
+    await expect
+      .poll(async () => {
+        await page.getByRole("button", { name: "Search" }).click();
+        return page.textContent("table.kv-entries");
+      })
+      .toContain("o1");
+
     // --- API keys: mint (token shown once), the token works, revoke, it no longer does
     await page.getByRole("link", { name: "API keys" }).click();
     await page.fill("#key-name", "");
