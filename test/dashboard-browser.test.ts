@@ -327,6 +327,7 @@ describe("the dashboard in a browser", () => {
     await page.emulateMedia({ colorScheme: "dark" });
     await page.goto(`${origin}/admin/apps/shop-front/scripts/hello`);
     await page.getByRole("heading", { name: "Script hello" }).waitFor();
+    await page.waitForSelector(".editor[data-ready] .cm-content");
     const overflow = (await page.evaluate(
       "document.documentElement.scrollWidth - window.innerWidth",
     )) as number;
