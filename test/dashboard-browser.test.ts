@@ -4,7 +4,8 @@
  * URL, logout and login, creating an app, writing, deploying and test-running
  * a script in the editor, its executions in the list and the live tail, the KV
  * entry it wrote in the KV browser (edit, delete), minting and revoking an API
- * key, and deleting the app with a typed confirmation. Also: caching headers
+ * key, what a viewer member sees (no write buttons; the API says 403), and
+ * deleting the app with a typed confirmation. Also: caching headers
  * and CSP of the served files, no CSP violation in the page, phone width, dark.
  *
  * Screenshots go to $PICLOUD_DASHBOARD_SCREENSHOTS when set (docs/dashboard/).
@@ -322,6 +323,53 @@ describe("the dashboard in a browser", () => {
     await expect.poll(() => page.textContent("table.api-keys")).toContain("revoked");
     expect((await withKey()).status).toBe(401);
 
+    // --- a viewer: a deep link survives the login; no write buttons; the API refuses a write anyway
+    const made = await page.evaluate(async () => {
+      const post = (path: string, body: unknown) =>
+        fetch(`/api/v1/admin${path}`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify(body),
+        }).then((r) => r.status);
+      return [
+        await post("/users", {
+          email: "viewer@example.com",
+          password: "viewer password 123",
+          role: "member",
+        }),
+        await post("/apps/shop-front/members", { email: "viewer@example.com", role: "viewer" }),
+      ];
+    });
+    expect(made).toEqual([201, 201]);
+    const viewerContext = await browser.newContext({ viewport: { width: 1200, height: 800 } });
+    const viewer = await viewerContext.newPage();
+    await viewer.goto(`${origin}/admin/apps/shop-front/scripts/hello`);
+    await viewer.getByRole("heading", { name: "Log in to PiCloud" }).waitFor();
+    await viewer.fill("#email", "viewer@example.com");
+    await viewer.fill("#password", "viewer password 123");
+    await viewer.click("button[type=submit]");
+    await viewer.getByRole("heading", { name: "Script hello" }).waitFor();
+    await viewer.waitForSelector(".editor[data-ready] .cm-content");
+    expect(await viewer.getByRole("button", { name: "Deploy", exact: true }).count()).toBe(0);
+    expect(await viewer.getByRole("heading", { name: "Test run" }).count()).toBe(0);
+    expect(await viewer.getAttribute(".cm-content", "contenteditable")).toBe("false");
+    await viewer.getByRole("link", { name: "Scripts" }).click();
+    await viewer.getByRole("link", { name: "hello" }).waitFor();
+    expect(await viewer.getByRole("button", { name: "New script" }).count()).toBe(0);
+    await viewer.getByRole("link", { name: "KV" }).click();
+    await expect.poll(() => viewer.inputValue("#kv-collection")).not.toBe("");
+    expect(await viewer.getByRole("button", { name: "New key" }).count()).toBe(0);
+    const refused = await viewer.evaluate(async () => {
+      const res = await fetch("/api/v1/admin/apps/shop-front/scripts/hello/versions", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ source: "export default {}" }),
+      });
+      return [res.status, ((await res.json()) as { error: { message: string } }).error.message];
+    });
+    expect(refused).toEqual([403, "missing permission: script.write"]);
+    await viewerContext.close();
+
     // --- phone width and dark mode
     await page.setViewportSize({ width: 390, height: 800 });
     await page.emulateMedia({ colorScheme: "dark" });
@@ -350,5 +398,5 @@ describe("the dashboard in a browser", () => {
 
     // Nothing the CSP refused, no uncaught error (the failed login's 401 is the one expected console error).
     expect(problems.filter((p) => !/status of 4\d\d/.test(p))).toEqual([]);
-  }, 90_000);
+  }, 150_000);
 });

@@ -90,7 +90,9 @@ export function createEditor(
         ]),
         javascript({ typescript: true }),
         theme,
+        // Read-only for viewers: not editable at all (no caret, contenteditable=false).
         EditorState.readOnly.of(opts.readOnly ?? false),
+        EditorView.editable.of(!(opts.readOnly ?? false)),
         EditorView.contentAttributes.of({ "aria-label": opts.label }),
         // CodeMirror injects its styles in a <style> element: the page's CSP allows it by this nonce.
         EditorView.cspNonce.of(
