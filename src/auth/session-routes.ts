@@ -39,44 +39,44 @@ export function sessionRoutes(deps: SessionRouteDeps) {
       expires: expiresAt,
     });
 
-  return (
-    new Hono<AdminEnv>()
-      .post("/login", jsonBody(loginBody), async (c) => {
-        const { email, password } = c.req.valid("json");
-        const result = await deps.login.login({
-          email,
-          password,
-          clientAddress: c.get("clientAddress"),
-          userAgent: c.req.header("user-agent") ?? null,
-        });
-        startSession(c, result.token, result.expiresAt);
-        c.get("log").info({ userId: result.user.id }, "admin login");
-        return c.json({ user: result.user, expiresAt: result.expiresAt.toISOString() });
-      })
-      .post("/logout", async (c) => {
-        const p = c.get("principal");
-        if (p?.sessionId) await deps.sessions.revoke(p.sessionId);
-        deleteCookie(c, SESSION_COOKIE, { path: "/" });
-        return c.body(null, 204);
-      })
-      .get("/me", async (c) => {
-        const p = principalOf(c);
-        const user = await deps.users.get(p.user.id);
-        return c.json({
-          user,
-          via: p.via,
-          scopes: p.scopes ? [...p.scopes].sort() : null,
-          boundAppId: p.boundAppId,
-        });
-      })
+  return new Hono<AdminEnv>()
+    .post("/login", jsonBody(loginBody), async (c) => {
+      const { email, password } = c.req.valid("json");
+      const result = await deps.login.login({
+        email,
+        password,
+        clientAddress: c.get("clientAddress"),
+        userAgent: c.req.header("user-agent") ?? null,
+      });
+      startSession(c, result.token, result.expiresAt);
+      c.get("log").info({ userId: result.user.id }, "admin login");
+      return c.json({ user: result.user, expiresAt: result.expiresAt.toISOString() });
+    })
+    .post("/logout", async (c) => {
+      const p = c.get("principal");
+      if (p?.sessionId) await deps.sessions.revoke(p.sessionId);
+      deleteCookie(c, SESSION_COOKIE, { path: "/" });
+      return c.body(null, 204);
+    })
+    .get("/me", async (c) => {
+      const p = principalOf(c);
+      const user = await deps.users.get(p.user.id);
+      return c.json({
+        user,
+        via: p.via,
+        scopes: p.scopes ? [...p.scopes].sort() : null,
+        boundAppId: p.boundAppId,
+      });
+    })
+    .get("/setup", async (c) => {
       // Whether the instance still waits for its first owner (the dashboard then shows its first-run page).
-      .get("/setup", async (c) => c.json({ setupRequired: (await deps.users.count()) === 0 }))
-      .post("/setup", jsonBody(setupBody), async (c) => {
-        const user = await deps.setup.redeem(c.req.valid("json"));
-        const session = await deps.sessions.create(user.id, c.req.header("user-agent") ?? null);
-        startSession(c, session.token, session.expiresAt);
-        c.get("log").info({ userId: user.id }, "first owner created through the setup token");
-        return c.json({ user }, 201);
-      })
-  );
+      return c.json({ setupRequired: (await deps.users.count()) === 0 });
+    })
+    .post("/setup", jsonBody(setupBody), async (c) => {
+      const user = await deps.setup.redeem(c.req.valid("json"));
+      const session = await deps.sessions.create(user.id, c.req.header("user-agent") ?? null);
+      startSession(c, session.token, session.expiresAt);
+      c.get("log").info({ userId: user.id }, "first owner created through the setup token");
+      return c.json({ user }, 201);
+    });
 }
