@@ -68,6 +68,10 @@ export function sessionRoutes(deps: SessionRouteDeps) {
         boundAppId: p.boundAppId,
       });
     })
+    .get("/setup", async (c) => {
+      // Whether the instance still waits for its first owner (the dashboard then shows its first-run page).
+      return c.json({ setupRequired: (await deps.users.count()) === 0 });
+    })
     .post("/setup", jsonBody(setupBody), async (c) => {
       const user = await deps.setup.redeem(c.req.valid("json"));
       const session = await deps.sessions.create(user.id, c.req.header("user-agent") ?? null);

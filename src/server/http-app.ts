@@ -15,6 +15,7 @@ import { sessionRoutes } from "../auth/session-routes.js";
 import { userRoutes } from "../auth/user-routes.js";
 import { emailRoutes } from "../bindings/email/routes.js";
 import { fileRoutes } from "../bindings/files/routes.js";
+import { kvRoutes } from "../bindings/kv/routes.js";
 import { secretKeyRoutes, secretRoutes } from "../bindings/secrets/routes.js";
 import { dataPlaneHandler } from "../dataplane/http-handler.js";
 import { invokeRoutes } from "../dataplane/invoke-routes.js";
@@ -27,12 +28,12 @@ import { storablePath } from "../lib/http-validation.js";
 import { topicRoutes } from "../realtime/routes.js";
 import { realtimeRoutes } from "../realtime/sse-endpoint.js";
 import { scriptRoutes } from "../scripts/routes.js";
+import { dashboardRoutes } from "./dashboard.js";
 import { errorBody, handleError } from "./errors.js";
 import { healthRoutes } from "./health.js";
 import { originSplit } from "./origin-split.js";
 import { reencryptAll } from "./rotate-secrets.js";
 import type { Services } from "./services.js";
-import { setupPage } from "./setup-page.js";
 
 const ADMIN_BODY_LIMIT = 1024 * 1024;
 /** A deploy carries every script of an app (each up to 5 MiB). */
@@ -94,6 +95,7 @@ export function createHttpApp(services: Services): Hono<AdminEnv> {
     .route("/apps", invoke.byApp)
     .route("/apps", eventRoutes(services))
     .route("/apps", fileRoutes(services))
+    .route("/apps", kvRoutes(services))
     .route("/apps", topicRoutes(services))
     .route("/apps", cronRoutes(services))
     .route("/apps", secretRoutes(services))
@@ -149,13 +151,12 @@ export function createHttpApp(services: Services): Hono<AdminEnv> {
   });
   app.route("/", healthRoutes(services.database));
   app.route("/api/v1/admin", admin);
-  app.get("/admin/setup", (c) => c.html(setupPage()));
   app.route(
     "/realtime",
     realtimeRoutes({ ...services, tokens: services.subscriberTokens, config: options.realtime }),
   );
-  // The dashboard's prefix is reserved: nothing under /admin reaches scripts.
-  app.all("/admin/*", (c) => c.json(errorBody("not_found", `no dashboard page ${c.req.path}`), 404));
+  // The dashboard (static files); its prefix is reserved: nothing under /admin reaches scripts.
+  app.route("/", dashboardRoutes());
   app.all("*", dataPlane);
   return app;
 }

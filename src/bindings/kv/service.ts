@@ -15,6 +15,9 @@ import { kvEntries } from "./schema.js";
 
 const live = () => or(isNull(kvEntries.expiresAt), gt(kvEntries.expiresAt, sql`now()`));
 
+/** Who writes: an execution, or an admin through the API (a chain of events of its own). */
+export type WriteContext = Pick<BindingContext, "appId" | "depth" | "rootExecutionId">;
+
 export interface KvListResult {
   items: { key: string; value: unknown }[];
   cursor: string | null;
@@ -47,7 +50,7 @@ export class KvService {
   }
 
   async set(
-    ctx: BindingContext,
+    ctx: WriteContext,
     collection: string,
     key: string,
     value: unknown,
@@ -83,7 +86,7 @@ export class KvService {
   }
 
   /** True when a live entry existed. */
-  async delete(ctx: BindingContext, collection: string, key: string): Promise<boolean> {
+  async delete(ctx: WriteContext, collection: string, key: string): Promise<boolean> {
     const watching = await this.fanout.matching(ctx.appId, "kv", (t) =>
       dataEventMatches(t.config, collection, "delete"),
     );
@@ -132,6 +135,18 @@ export class KvService {
       .limit(opts.limit + 1);
     const items = rows.slice(0, opts.limit);
     return { items, cursor: rows.length > opts.limit ? items[items.length - 1]!.key : null };
+  }
+
+  /** The collections holding live entries, by name, with how many each (at most `limit` collections). */
+  async collections(appId: string, limit: number): Promise<{ name: string; keys: number }[]> {
+    const rows = await this.db
+      .select({ name: kvEntries.collection, keys: sql<number>`count(*)::int` })
+      .from(kvEntries)
+      .where(and(eq(kvEntries.appId, appId), live()))
+      .groupBy(kvEntries.collection)
+      .orderBy(asc(kvEntries.collection))
+      .limit(limit);
+    return rows.map((r) => ({ name: r.name, keys: Number(r.keys) }));
   }
 
   /** The live previous value under a row lock (undefined when absent or expired). */
