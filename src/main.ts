@@ -128,6 +128,8 @@ async function main(argv: string[]): Promise<number> {
 }
 
 main(process.argv.slice(2)).then((code) => {
-  // `start` keeps running: its signal handlers decide when the process ends.
+  // `start` keeps running: its signal handlers decide when the process ends. A start that
+  // failed exits now, whatever it left open, so a supervisor sees the failure.
+  if (code !== 0 && process.argv[2] === "start") process.exit(code);
   if (code !== 0 || process.argv[2] !== "start") process.exitCode = code;
 });
