@@ -26,7 +26,7 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   },
   apps: {
     run: async (...a) => (await import("./cli/app-commands.js")).apps(...a),
-    help: "apps ls | create <name> | show <app> | delete <app> [--force]",
+    help: "apps ls | create <name> | show <app> | delete <app> [--force] | fetch-allow <app> [entry …] [--clear]",
   },
   deploy: {
     run: async (...a) => (await import("./cli/deploy-command.js")).deploy(...a),
