@@ -10,6 +10,10 @@ import type { EventFanout } from "../../events/fanout.js";
 import { dataEventMatches } from "../../events/trigger-config.js";
 import { uuidv7 } from "../../lib/ids.js";
 import type { BindingContext } from "../index.js";
+
+/** What a write needs of its origin (a script's execution, or an admin request): the app and the event chain. */
+export type WriteOrigin = Pick<BindingContext, "appId" | "depth" | "rootExecutionId">;
+
 import { compileFilter, compileFind } from "./filter.js";
 import { documents } from "./schema.js";
 
@@ -46,7 +50,7 @@ export class DocsService {
     return row ? view(row) : null;
   }
 
-  async insert(ctx: BindingContext, collection: string, data: Record<string, unknown>): Promise<string> {
+  async insert(ctx: WriteOrigin, collection: string, data: Record<string, unknown>): Promise<string> {
     const id = uuidv7();
     const watching = await this.fanout.matching(ctx.appId, "docs", (t) =>
       dataEventMatches(t.config, collection, "insert"),
@@ -73,7 +77,7 @@ export class DocsService {
 
   /** Shallow-merges `patch` (merge) or replaces the whole document; null when it does not exist. */
   async write(
-    ctx: BindingContext,
+    ctx: WriteOrigin,
     collection: string,
     id: string,
     data: Record<string, unknown>,
@@ -114,7 +118,7 @@ export class DocsService {
   }
 
   /** True when the document existed. */
-  async delete(ctx: BindingContext, collection: string, id: string): Promise<boolean> {
+  async delete(ctx: WriteOrigin, collection: string, id: string): Promise<boolean> {
     const watching = await this.fanout.matching(ctx.appId, "docs", (t) =>
       dataEventMatches(t.config, collection, "delete"),
     );

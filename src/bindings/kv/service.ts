@@ -10,6 +10,10 @@ import { jsonbValue } from "../../db/jsonb.js";
 import type { EventFanout } from "../../events/fanout.js";
 import { type DataOp, dataEventMatches } from "../../events/trigger-config.js";
 import type { BindingContext } from "../index.js";
+
+/** What a write needs of its origin (a script's execution, or an admin request): the app and the event chain. */
+export type WriteOrigin = Pick<BindingContext, "appId" | "depth" | "rootExecutionId">;
+
 import { prefixRange } from "../key-range.js";
 import { kvEntries } from "./schema.js";
 
@@ -47,7 +51,7 @@ export class KvService {
   }
 
   async set(
-    ctx: BindingContext,
+    ctx: WriteOrigin,
     collection: string,
     key: string,
     value: unknown,
@@ -83,7 +87,7 @@ export class KvService {
   }
 
   /** True when a live entry existed. */
-  async delete(ctx: BindingContext, collection: string, key: string): Promise<boolean> {
+  async delete(ctx: WriteOrigin, collection: string, key: string): Promise<boolean> {
     const watching = await this.fanout.matching(ctx.appId, "kv", (t) =>
       dataEventMatches(t.config, collection, "delete"),
     );
