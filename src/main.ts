@@ -28,6 +28,10 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
     run: async (...a) => (await import("./cli/app-commands.js")).apps(...a),
     help: "apps ls | create <name> | show <app> | delete <app> [--force] | fetch-allow <app> [entry …] [--clear] | domains ls|add|rm | members ls|add|set|rm",
   },
+  init: {
+    run: async (...a) => (await import("./cli/init-command.js")).init(...a),
+    help: "init [dir] [--template hello|hono|realtime-chat|email-inbox] [--name slug]: write a new project",
+  },
   deploy: {
     run: async (...a) => (await import("./cli/deploy-command.js")).deploy(...a),
     help: "deploy picloud.toml: [--dry-run] [--env <name>] [--config <file>] [--minify]",

@@ -234,7 +234,8 @@ describe("first start without admin credentials", () => {
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }
-  });
+    // Two daemon starts: on a loaded 2-core machine they alone can take more than the default 30 s.
+  }, 120_000);
 
   it("refuses to start with a bad setting, naming the variable", async () => {
     const { code, stderr } = await runCli(["start"], { PICLOUD_PORT: "eighty" });
