@@ -138,9 +138,10 @@ describe("picloud init templates, deployed and called", () => {
   }, 120_000);
 
   it("refuses to overwrite a project, and an unknown template, with the way out", async () => {
-    const again = await runCli(["init", "hello-app"], env, undefined, { cwd: root });
+    expect((await runCli(["init", "taken"], env, undefined, { cwd: root })).code).toBe(0);
+    const again = await runCli(["init", "taken"], env, undefined, { cwd: root });
     expect(again.code).toBe(1);
-    expect(again.stderr).toContain("hello-app already has ");
+    expect(again.stderr).toContain("taken already has ");
     expect(again.stderr).toContain("picloud.toml");
     expect(again.stderr).toContain("--force");
     const unknown = await runCli(["init", "x", "--template", "blog"], env, undefined, { cwd: root });
