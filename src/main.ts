@@ -32,6 +32,10 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
     run: async (...a) => (await import("./cli/init-command.js")).init(...a),
     help: "init [dir] [--template hello|hono|realtime-chat|email-inbox] [--name slug]: write a new project",
   },
+  dev: {
+    run: async (...a) => (await import("./cli/dev-command.js")).dev(...a),
+    help: "dev [--port n]: local instance (PGlite in .picloud/dev) serving this project, redeployed on every save",
+  },
   deploy: {
     run: async (...a) => (await import("./cli/deploy-command.js")).deploy(...a),
     help: "deploy picloud.toml: [--dry-run] [--env <name>] [--config <file>] [--minify]",
@@ -145,8 +149,9 @@ async function main(argv: string[]): Promise<number> {
 }
 
 main(process.argv.slice(2)).then((code) => {
-  // `start` keeps running: its signal handlers decide when the process ends. A start that
+  // `start` and `dev` keep running: their signal handlers decide when the process ends. A start that
   // failed exits now, whatever it left open, so a supervisor sees the failure.
-  if (code !== 0 && process.argv[2] === "start") process.exit(code);
-  if (code !== 0 || process.argv[2] !== "start") process.exitCode = code;
+  const longRunning = process.argv[2] === "start" || process.argv[2] === "dev";
+  if (code !== 0 && longRunning) process.exit(code);
+  if (code !== 0 || !longRunning) process.exitCode = code;
 });
