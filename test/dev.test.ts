@@ -69,20 +69,22 @@ describe("picloud dev", () => {
     const source = path.join(dir, "src/index.ts");
     const good = readFileSync(source, "utf8");
     let mark = out.length;
-    writeFileSync(source, good.replace("`${greeting}, ${name}!`", "`${greeting} again, ${name}!`"));
+    const edited = good.replace("Response.json({ message: greet(", 'Response.json({ message: "v2 " + greet(');
+    expect(edited).not.toBe(good);
+    writeFileSync(source, edited);
     await waitForOutput(
       () => out,
       /✓ deployed \(src[\\/]index\.ts changed\): ~ script hello \(version 2\)/,
       mark,
     );
-    expect(await hello("Ada")).toBe("Hello again, Ada!");
+    expect(await hello("Ada")).toBe("v2 Hello, Ada!");
 
     // A syntax error: the file and line are printed, and version 2 keeps serving.
     mark = err.length;
     writeFileSync(source, `${good}\nexport const broken = ;\n`);
     await waitForOutput(() => err, /✗ not deployed/, mark);
     await waitForOutput(() => err, /src[\\/]index\.ts:\d+:\d+: /, mark);
-    expect(await hello("Bo")).toBe("Hello again, Bo!");
+    expect(await hello("Bo")).toBe("v2 Hello, Bo!");
 
     // Ctrl-C: the process ends by itself, with code 0.
     child.kill("SIGINT");
