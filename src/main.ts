@@ -26,7 +26,15 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   },
   apps: {
     run: async (...a) => (await import("./cli/app-commands.js")).apps(...a),
-    help: "apps ls | create <name> | show <app> | delete <app> [--force]",
+    help: "apps ls | create <name> | show <app> | delete <app> [--force] | fetch-allow <app> [entry …] [--clear] | domains ls|add|rm | members ls|add|set|rm",
+  },
+  init: {
+    run: async (...a) => (await import("./cli/init-command.js")).init(...a),
+    help: "init [dir] [--template hello|hono|realtime-chat|email-inbox] [--name slug]: write a new project",
+  },
+  dev: {
+    run: async (...a) => (await import("./cli/dev-command.js")).dev(...a),
+    help: "dev [--port n]: local instance (PGlite in .picloud/dev) serving this project, redeployed on every save",
   },
   deploy: {
     run: async (...a) => (await import("./cli/deploy-command.js")).deploy(...a),
@@ -80,6 +88,18 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
     run: async (...a) => (await import("./cli/dead-letter-commands.js")).deadLettersCommand(...a),
     help: "dead-letters ls [--all] | show <id> | replay <id> | resolve <id> [--reason …]",
   },
+  kv: {
+    run: async (...a) => (await import("./cli/kv-commands.js")).kvCommand(...a),
+    help: "kv get <coll> <key> | put <coll> <key> <json|@file|@-> [--ttl s] | ls <coll> [--prefix p] | rm <coll> <key>  [--app]",
+  },
+  docs: {
+    run: async (...a) => (await import("./cli/docs-commands.js")).docsCommand(...a),
+    help: "docs find <coll> [filter-json] [--sort json] [--limit n] | get <coll> <id> | put <coll> <json> [--id id [--merge]] | rm <coll> <id>  [--app]",
+  },
+  version: {
+    run: async (...a) => (await import("./cli/version-command.js")).version(...a),
+    help: "the CLI's version and the Node.js running it [--output json]",
+  },
   files: {
     run: async (...a) => (await import("./cli/file-commands.js")).filesCommand(...a),
     help: "files ls [--prefix p] | get <path> [-o file] | put <local> <path> [--content-type t] | rm <path>  [--app]",
@@ -99,7 +119,8 @@ function usage(): string {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const [name, ...args] = argv;
+  const [first, ...args] = argv;
+  const name = first === "--version" || first === "-v" ? "version" : first;
   if (!name || name === "help" || name === "--help" || name === "-h") {
     processIo.out(usage());
     return name ? 0 : 2;
@@ -128,6 +149,9 @@ async function main(argv: string[]): Promise<number> {
 }
 
 main(process.argv.slice(2)).then((code) => {
-  // `start` keeps running: its signal handlers decide when the process ends.
-  if (code !== 0 || process.argv[2] !== "start") process.exitCode = code;
+  // `start` and `dev` keep running: their signal handlers decide when the process ends. A start that
+  // failed exits now, whatever it left open, so a supervisor sees the failure.
+  const longRunning = process.argv[2] === "start" || process.argv[2] === "dev";
+  if (code !== 0 && longRunning) process.exit(code);
+  if (code !== 0 || !longRunning) process.exitCode = code;
 });

@@ -8,7 +8,7 @@
  */
 import type { Browser, Page } from "playwright-core";
 import { afterAll, describe, expect, it } from "vitest";
-import { freePort, launchChromium } from "../src/testing/browser.js";
+import { browserSkipReason, browserSuiteTitle, freePort, launchChromium } from "../src/testing/browser.js";
 import { ADMIN, adminCookie, type DaemonProcess, startDaemonProcess } from "../src/testing/daemon.js";
 
 /** The attack: every way a page can send a request to the admin API, with the results written into the page. */
@@ -64,95 +64,100 @@ const LAYOUTS: [string, Layout][] = [
   ],
 ];
 
-describe.each(LAYOUTS)("the admin origin in a browser, layout %s", (_name, layout) => {
-  let browser: Browser | undefined;
-  let daemon: DaemonProcess | undefined;
-  afterAll(async () => {
-    await browser?.close();
-    await daemon?.stop();
-  });
+const skipReason = browserSkipReason();
 
-  it("keeps a script's page from creating an owner with the visiting owner's session", async () => {
-    const port = await freePort();
-    daemon = await startDaemonProcess({
-      ...ADMIN,
-      PICLOUD_PORT: String(port),
-      PICLOUD_DEPLOY_ON_START: "off",
-      ...layout.env(port),
+describe.skipIf(skipReason !== null).each(LAYOUTS)(
+  browserSuiteTitle("the admin origin in a browser, layout %s", skipReason),
+  (_name, layout) => {
+    let browser: Browser | undefined;
+    let daemon: DaemonProcess | undefined;
+    afterAll(async () => {
+      await browser?.close();
+      await daemon?.stop();
     });
-    const adminOrigin = layout.adminOrigin(port);
-    const appUrl = (slug: string) => layout.appUrl(slug, port);
 
-    // An editor-made page in the default app and in another app.
-    const cookie = await adminCookie(daemon.url);
-    const admin = (method: string, path: string, body?: unknown) =>
-      fetch(`${daemon!.url}/api/v1/admin${path}`, {
-        method,
-        headers: { "content-type": "application/json", cookie },
-        body: body === undefined ? undefined : JSON.stringify(body),
+    it("keeps a script's page from creating an owner with the visiting owner's session", async () => {
+      const port = await freePort();
+      daemon = await startDaemonProcess({
+        ...ADMIN,
+        PICLOUD_PORT: String(port),
+        PICLOUD_DEPLOY_ON_START: "off",
+        ...layout.env(port),
       });
-    const source = `export default { fetch() { return new Response(${JSON.stringify(attackPage(adminOrigin))}, { headers: { "content-type": "text/html" } }) } }`;
-    expect((await admin("POST", "/apps", { name: "appa" })).status).toBe(201);
-    for (const app of ["default", "appa"]) {
-      const deployed = await admin("POST", `/apps/${app}/deploy`, {
-        scripts: [{ name: "pwn", source, routes: [{ path: "/pwn" }] }],
-      });
-      expect(deployed.status).toBe(200);
-    }
-    // The admin host never serves the page (by IP here; by name in the browser below).
-    const byIp = await fetch(`${daemon.url}/pwn`);
-    expect(byIp.status).toBe(404);
-    expect(byIp.headers.get("content-type")).toContain("application/json");
+      const adminOrigin = layout.adminOrigin(port);
+      const appUrl = (slug: string) => layout.appUrl(slug, port);
 
-    browser = await launchChromium(layout.chromiumArgs);
-    const context = await browser.newContext();
-    const page = await context.newPage();
-    // The owner logs in on the admin origin: the browser now holds the session cookie.
-    const adminPage = await page.goto(`${adminOrigin}/pwn`);
-    expect(adminPage?.status()).toBe(404);
-    const loggedIn = await page.evaluate(
-      async (creds) =>
-        (
-          await fetch("/api/v1/admin/auth/login", {
+      // An editor-made page in the default app and in another app.
+      const cookie = await adminCookie(daemon.url);
+      const admin = (method: string, path: string, body?: unknown) =>
+        fetch(`${daemon!.url}/api/v1/admin${path}`, {
+          method,
+          headers: { "content-type": "application/json", cookie },
+          body: body === undefined ? undefined : JSON.stringify(body),
+        });
+      const source = `export default { fetch() { return new Response(${JSON.stringify(attackPage(adminOrigin))}, { headers: { "content-type": "text/html" } }) } }`;
+      expect((await admin("POST", "/apps", { name: "appa" })).status).toBe(201);
+      for (const app of ["default", "appa"]) {
+        const deployed = await admin("POST", `/apps/${app}/deploy`, {
+          scripts: [{ name: "pwn", source, routes: [{ path: "/pwn" }] }],
+        });
+        expect(deployed.status).toBe(200);
+      }
+      // The admin host never serves the page (by IP here; by name in the browser below).
+      const byIp = await fetch(`${daemon.url}/pwn`);
+      expect(byIp.status).toBe(404);
+      expect(byIp.headers.get("content-type")).toContain("application/json");
+
+      browser = await launchChromium(layout.chromiumArgs);
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      // The owner logs in on the admin origin: the browser now holds the session cookie.
+      const adminPage = await page.goto(`${adminOrigin}/pwn`);
+      expect(adminPage?.status()).toBe(404);
+      const loggedIn = await page.evaluate(
+        async (creds) =>
+          (
+            await fetch("/api/v1/admin/auth/login", {
+              method: "POST",
+              headers: { "content-type": "application/json" },
+              body: JSON.stringify(creds),
+            })
+          ).status,
+        { email: ADMIN.PICLOUD_ADMIN_EMAIL, password: ADMIN.PICLOUD_ADMIN_PASSWORD },
+      );
+      expect(loggedIn).toBe(200);
+
+      const results = async (p: Page, url: string) => {
+        await p.goto(url);
+        await expect.poll(() => p.textContent("#results"), { timeout: 10_000 }).not.toBe("");
+        return JSON.parse((await p.textContent("#results"))!) as Record<string, unknown>;
+      };
+      for (const app of ["default", "appa"]) {
+        const seen = await results(page, `${appUrl(app)}/pwn`);
+        expect(seen["same-origin fetch"], app).toBe(404);
+        expect(seen["cross-origin fetch"], app).toBe("refused: TypeError");
+        expect(seen["cross-origin no-cors"], app).toBe("opaque");
+      }
+      const users = (await (await admin("GET", "/users")).json()) as { users: { email: string }[] };
+      expect(users.users.map((u) => u.email)).toEqual([ADMIN.PICLOUD_ADMIN_EMAIL]);
+
+      // Control: the same request from the admin origin, with the same cookie, does create a user.
+      await page.goto(`${adminOrigin}/healthz`);
+      const control = await page.evaluate(async () => {
+        return (
+          await fetch("/api/v1/admin/users", {
             method: "POST",
+            credentials: "include",
             headers: { "content-type": "application/json" },
-            body: JSON.stringify(creds),
+            body: JSON.stringify({
+              email: "control@example.com",
+              password: "control password 1",
+              role: "member",
+            }),
           })
-        ).status,
-      { email: ADMIN.PICLOUD_ADMIN_EMAIL, password: ADMIN.PICLOUD_ADMIN_PASSWORD },
-    );
-    expect(loggedIn).toBe(200);
-
-    const results = async (p: Page, url: string) => {
-      await p.goto(url);
-      await expect.poll(() => p.textContent("#results"), { timeout: 10_000 }).not.toBe("");
-      return JSON.parse((await p.textContent("#results"))!) as Record<string, unknown>;
-    };
-    for (const app of ["default", "appa"]) {
-      const seen = await results(page, `${appUrl(app)}/pwn`);
-      expect(seen["same-origin fetch"], app).toBe(404);
-      expect(seen["cross-origin fetch"], app).toBe("refused: TypeError");
-      expect(seen["cross-origin no-cors"], app).toBe("opaque");
-    }
-    const users = (await (await admin("GET", "/users")).json()) as { users: { email: string }[] };
-    expect(users.users.map((u) => u.email)).toEqual([ADMIN.PICLOUD_ADMIN_EMAIL]);
-
-    // Control: the same request from the admin origin, with the same cookie, does create a user.
-    await page.goto(`${adminOrigin}/healthz`);
-    const control = await page.evaluate(async () => {
-      return (
-        await fetch("/api/v1/admin/users", {
-          method: "POST",
-          credentials: "include",
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify({
-            email: "control@example.com",
-            password: "control password 1",
-            role: "member",
-          }),
-        })
-      ).status;
-    });
-    expect(control).toBe(201);
-  }, 90_000);
-});
+        ).status;
+      });
+      expect(control).toBe(201);
+    }, 90_000);
+  },
+);

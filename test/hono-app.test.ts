@@ -245,8 +245,10 @@ describe.each(testDbKinds())("the Hono example, deployed with picloud deploy [%s
     expect((await http(daemon!.url, "GET", "/teapot")).status).toBe(418);
 
     const staging = await cli(["deploy", "--dry-run", "--env", "staging"]);
-    expect(staging.stdout).toContain("Would make 3 changes to app hono-example-staging");
+    // The plan of a new app is the deploy's own: its vars too, not only app, script and route.
+    expect(staging.stdout).toContain("Would make 4 changes to app hono-example-staging");
     expect(staging.stdout).toContain("+ app hono-example-staging");
+    expect(staging.stdout).toContain("~ vars (+APP_TITLE)");
     expect((await cli(["apps", "show", "hono-example-staging"])).code).toBe(1);
   });
 

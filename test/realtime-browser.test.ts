@@ -9,10 +9,12 @@ import os from "node:os";
 import path from "node:path";
 import type { Browser } from "playwright-core";
 import { afterAll, describe, expect, it } from "vitest";
-import { freePort, launchChromium } from "../src/testing/browser.js";
+import { browserSkipReason, browserSuiteTitle, freePort, launchChromium } from "../src/testing/browser.js";
 import { type DaemonProcess, loopbackFetch, REPO_ROOT, startDaemonProcess } from "../src/testing/daemon.js";
 
-describe("realtime in a browser", () => {
+const skipReason = browserSkipReason();
+
+describe.skipIf(skipReason !== null)(browserSuiteTitle("realtime in a browser", skipReason), () => {
   let browser: Browser | undefined;
   let daemon: DaemonProcess | undefined;
   const dataDir = mkdtempSync(path.join(os.tmpdir(), "picloud-browser-"));

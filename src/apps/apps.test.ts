@@ -45,7 +45,9 @@ describe.each(testDbKinds())("app visibility and changes [%s]", (kind) => {
     const hidden = await member.get("/apps/shop");
     const missing = await member.get("/apps/nope");
     expect(hidden.status).toBe(404);
-    expect(hidden.body).toEqual(missing.body);
+    // The answer names only what the caller asked for: a hidden app reads exactly like a missing one.
+    expect(hidden.body).toEqual({ error: { code: "not_found", message: "app shop not found" } });
+    expect(missing.body).toEqual({ error: { code: "not_found", message: "app nope not found" } });
   });
 
   it("finds an app by id or slug", async () => {

@@ -14,7 +14,7 @@ import {
 } from "../auth/capabilities.js";
 import type { Principal } from "../auth/principal.js";
 import { adminUsers } from "../auth/schema.js";
-import type { Db } from "../db/client.js";
+import type { Db, Tx } from "../db/client.js";
 import { uniqueViolation } from "../db/errors.js";
 import { badRequest, conflict, notFound } from "../lib/errors.js";
 import { isUuid, uuidv7 } from "../lib/ids.js";
@@ -107,9 +107,10 @@ export class Apps {
       .from(apps)
       .leftJoin(appMembers, and(eq(appMembers.appId, apps.id), eq(appMembers.userId, p.user.id)))
       .where(refCondition(ref));
-    if (!row) throw notFound("app");
+    // The name as given: "app ghost not found" says which --app or path was wrong.
+    if (!row) throw notFound(`app ${ref}`);
     const access: AppAccess = { appId: row.app.id, memberRole: row.memberRole ?? null };
-    if (!canSeeApp(p, access)) throw notFound("app");
+    if (!canSeeApp(p, access)) throw notFound(`app ${ref}`);
     return { ...toAppView(row.app), access, role: effectiveAppRole(p.user.role, access.memberRole)! };
   }
 
@@ -153,7 +154,8 @@ export class Apps {
     });
   }
 
-  async create(input: { name: string; slug?: string }): Promise<AppView> {
+  /** `db`: a transaction to create the app in (a deploy's dry run creates it in one it rolls back). */
+  async create(input: { name: string; slug?: string }, db: Db | Tx = this.db): Promise<AppView> {
     const explicit = input.slug !== undefined;
     const base = input.slug ?? slugify(input.name);
     if (!base)
@@ -162,7 +164,7 @@ export class Apps {
     for (let n = 1; n <= 50; n++) {
       const slug = n === 1 ? base : `${base.slice(0, 63 - String(n).length - 1)}-${n}`;
       try {
-        const [row] = await this.db.insert(apps).values({ id: uuidv7(), slug, name: input.name }).returning();
+        const [row] = await db.insert(apps).values({ id: uuidv7(), slug, name: input.name }).returning();
         return toAppView(row!);
       } catch (err) {
         if (!uniqueViolation(err)) throw err;

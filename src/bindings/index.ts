@@ -16,6 +16,12 @@ export interface BindingContext {
   principalUserId: string | null;
 }
 
+/**
+ * What a data write needs of its origin: the app, and the chain of events it
+ * belongs to (a script's execution, or an admin request starting a chain of its own).
+ */
+export type WriteOrigin = Pick<BindingContext, "appId" | "depth" | "rootExecutionId">;
+
 export interface BindingFactory {
   name: string;
   create(ctx: BindingContext): BindingDefinition;

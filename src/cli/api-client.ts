@@ -23,6 +23,15 @@ export class ApiError extends CliError {
   }
 }
 
+export const NOT_LOGGED_IN =
+  "not logged in: run picloud login (or set PICLOUD_TOKEN to an API key; PICLOUD_URL to the instance)";
+
+/** What to do after a 401: a session ends (expiry, logout elsewhere), an API key is revoked or expires. */
+function reLoginHint(kind: "session" | "api_key" | undefined): string {
+  if (kind === "session") return " — your session has expired or was ended: run picloud login again";
+  return " — the API key was refused (revoked or expired): mint a new one, or run picloud login";
+}
+
 export interface AdminClient {
   readonly url: string;
   request<T>(method: string, path: string, body?: unknown): Promise<T>;
@@ -42,6 +51,8 @@ export function adminClient(
 ): AdminClient {
   const creds = override ?? effectiveCredentials(env);
   const send = async (method: string, path: string, headers: Record<string, string>, init: RequestInit) => {
+    // Without credentials every admin call is refused: say so before trying (and failing) to connect.
+    if (!creds.token) throw new CliError(NOT_LOGGED_IN);
     if (creds.token && creds.kind === "session") headers.cookie = `picloud_session=${creds.token}`;
     else if (creds.token) headers.authorization = `Bearer ${creds.token}`;
     try {
@@ -60,7 +71,7 @@ export function adminClient(
     }
     const e = (parsed as { error?: { message?: string; code?: string } } | undefined)?.error;
     let message = e?.message ?? (text.slice(0, 200) || res.statusText);
-    if (res.status === 401 && !creds.token) message += " — log in first: picloud login";
+    if (res.status === 401) message += reLoginHint(creds.kind);
     return new ApiError(res.status, `${res.status} ${message}`);
   };
   return {

@@ -13,10 +13,13 @@ interface App {
 }
 
 const USAGE =
-  "usage: picloud apps ls | create <name> [--slug s] | show <app> | delete <app> [--force] | fetch-allow <app> [entry …] [--clear]";
+  "usage: picloud apps ls | create <name> [--slug s] | show <app> | delete <app> [--force] | fetch-allow <app> [entry …] [--clear] | domains … | members …";
 
 export async function apps(args: string[], env: CliEnv, io: CliIo): Promise<void> {
   const [sub, ...rest] = args;
+  // Per-app groups with subcommands of their own (and --app like every per-app command).
+  if (sub === "domains") return (await import("./domain-commands.js")).domainsCommand(rest, env, io);
+  if (sub === "members") return (await import("./member-commands.js")).membersCommand(rest, env, io);
   const { values, positionals } = parseArgs({
     args: rest,
     allowPositionals: true,

@@ -43,6 +43,35 @@ async function ensureApp(services: Services, slug: string): Promise<{ id: string
   }
 }
 
+/**
+ * Parses, bundles and deploys a picloud.toml in-process, as the system (no
+ * principal), creating its app when missing; throws what went wrong (a broken
+ * file, a bundling error with file and line, a refusal of the deployer).
+ * Shared by deploy on start and `picloud dev`.
+ */
+export async function deployProject(
+  services: Services,
+  tomlPath: string,
+): Promise<{ app: string; appId: string; changes: DeployChange[] }> {
+  const project = loadProject(tomlPath);
+  // Imported here: the bundler (esbuild) is loaded only when there is something to deploy.
+  const { buildManifest } = await import("./manifest.js");
+  const { manifest } = await buildManifest(project);
+  const checked = v.safeParse(deployBody, manifest);
+  if (!checked.success) throw new Error(checked.issues.map((i) => i.message).join("; "));
+  const app = await ensureApp(services, project.name);
+  const result = await services.deployer.deploy(app.id, checked.output, null);
+  if (app.created || result.changes.length > 0) {
+    services.changes.publish({ topic: "apps", appId: app.id });
+    services.changes.publish({ topic: "routes", appId: app.id });
+    for (const topic of services.deployer.extraTopics) services.changes.publish({ topic, appId: app.id });
+  }
+  const changes: DeployChange[] = app.created
+    ? [{ action: "create", kind: "app", name: project.name }, ...result.changes]
+    : result.changes;
+  return { app: project.name, appId: app.id, changes };
+}
+
 /** Deploys `tomlPath` when the instance has no scripts; never throws (failures are logged and returned). */
 export async function deployProjectOnStart(
   services: Services,
@@ -58,25 +87,9 @@ export async function deployProjectOnStart(
       log.debug({ file: tomlPath }, "deploy on start skipped: the instance already has scripts");
       return { status: "skipped", reason: "has-scripts" };
     }
-    const project = loadProject(tomlPath);
-    // Imported here: the bundler (esbuild) is loaded only when there is something to deploy.
-    const { buildManifest } = await import("./manifest.js");
-    const { manifest } = await buildManifest(project);
-    const checked = v.safeParse(deployBody, manifest);
-    if (!checked.success) throw new Error(checked.issues.map((i) => i.message).join("; "));
-    const app = await ensureApp(services, project.name);
-    const result = await services.deployer.deploy(app.id, checked.output, null);
-    services.changes.publish({ topic: "apps", appId: app.id });
-    services.changes.publish({ topic: "routes", appId: app.id });
-    for (const topic of services.deployer.extraTopics) services.changes.publish({ topic, appId: app.id });
-    const changes: DeployChange[] = app.created
-      ? [{ action: "create", kind: "app", name: project.name }, ...result.changes]
-      : result.changes;
-    log.info(
-      { file: tomlPath, app: project.name, changes: changes.map(changeLine) },
-      `deployed ${tomlPath} to app ${project.name}`,
-    );
-    return { status: "deployed", app: project.name, changes };
+    const { app, changes } = await deployProject(services, tomlPath);
+    log.info({ file: tomlPath, app, changes: changes.map(changeLine) }, `deployed ${tomlPath} to app ${app}`);
+    return { status: "deployed", app, changes };
   } catch (err) {
     const error = (err as Error).message ?? String(err);
     log.error({ file: tomlPath, error }, `picloud.toml not deployed: ${error}`);

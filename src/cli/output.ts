@@ -18,13 +18,18 @@ export function parseOutputFormat(value: string | undefined): OutputFormat {
   throw new Error(`--output must be table or json, not ${JSON.stringify(value)}`);
 }
 
-/** Prints rows as an aligned table with the given columns (header in capitals), or the raw value as JSON. */
+/**
+ * Prints rows as an aligned table with the given columns (header in capitals), or the raw value as JSON.
+ * An array cell is joined with commas, or, for the `stacked` columns, printed one item per line
+ * (continuation lines leave the other columns blank): long lists such as routes stay readable.
+ */
 export function printList<T extends object>(
   io: CliIo,
   format: OutputFormat,
   rows: T[],
   columns: (keyof T & string)[],
   raw: unknown = rows,
+  opts: { stacked?: (keyof T & string)[] } = {},
 ): void {
   if (format === "json") {
     io.out(JSON.stringify(raw, null, 2));
@@ -34,9 +39,24 @@ export function printList<T extends object>(
     io.out("(none)");
     return;
   }
+  const stacked = new Set<string>(opts.stacked ?? []);
   const cell = (v: unknown) =>
     v === null || v === undefined ? "-" : Array.isArray(v) ? v.join(",") : String(v);
-  const table = [columns.map((c) => c.toUpperCase()), ...rows.map((r) => columns.map((c) => cell(r[c])))];
+  const lines = (r: T): string[][] => {
+    const first = columns.map((c) => (stacked.has(c) && Array.isArray(r[c]) ? "" : cell(r[c])));
+    const out = [first];
+    for (const [i, c] of columns.entries()) {
+      const v = r[c];
+      if (!stacked.has(c) || !Array.isArray(v)) continue;
+      if (v.length === 0) first[i] = "-";
+      v.forEach((item, n) => {
+        out[n] ??= columns.map(() => "");
+        out[n]![i] = String(item);
+      });
+    }
+    return out;
+  };
+  const table = [columns.map((c) => c.toUpperCase()), ...rows.flatMap(lines)];
   const widths = columns.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
   for (const row of table)
     io.out(

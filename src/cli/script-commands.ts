@@ -72,7 +72,9 @@ export async function scriptsCommand(args: string[], env: CliEnv, io: CliIo): Pr
         isolation: s.isolation,
         routes: routes.filter((r) => r.scriptName === s.name).map(routeText),
       }));
-      printList(io, format, rows, ["name", "kind", "version", "isolation", "routes"], scripts);
+      printList(io, format, rows, ["name", "kind", "version", "isolation", "routes"], scripts, {
+        stacked: ["routes"],
+      });
       return;
     }
     case "show": {

@@ -6,6 +6,7 @@
 import { ConfigError, loadDaemonConfig } from "../config/env.js";
 import { createLogger } from "../lib/logger.js";
 import { startDaemon } from "../server/daemon.js";
+import { ListenError } from "../server/port-check.js";
 import { CliError } from "./api-client.js";
 
 export async function start(): Promise<void> {
@@ -29,6 +30,8 @@ export async function start(): Promise<void> {
   }).catch((err) => {
     // A development key file that is not a key: the same exit as a bad variable.
     if (err instanceof ConfigError) throw new CliError(err.message, 2);
+    // A port in use is one line for the operator, not a stack.
+    if (err instanceof ListenError) throw new CliError(err.message, 1);
     throw err;
   });
   let signals = 0;

@@ -8,7 +8,7 @@
 import { eq } from "drizzle-orm";
 import { apps } from "../apps/schema.js";
 import type { Db, Tx } from "../db/client.js";
-import { conflict } from "../lib/errors.js";
+import { badRequest, conflict } from "../lib/errors.js";
 import { resolveModules } from "./module-graph.js";
 import type { DeployManifest } from "./schemas.js";
 import type { Scripts, ScriptView } from "./scripts.js";
@@ -55,6 +55,26 @@ function sameJson(a: unknown, b: unknown): boolean {
   );
 }
 
+/**
+ * The same route listed twice for one script is a mistake in picloud.toml (a
+ * copy-paste, a typo in another line); it used to be merged silently.
+ */
+export function refuseDuplicateRoutes(manifest: DeployManifest): void {
+  for (const s of manifest.scripts) {
+    const seen = new Set<string>();
+    for (const r of s.routes) {
+      const spec = normalizeSpec(r);
+      const key = JSON.stringify([spec.methods, spec.path, spec.host]);
+      if (seen.has(key))
+        throw badRequest(
+          `script ${s.name} lists the route ${routeLabel(spec)} twice; remove one of them from picloud.toml`,
+          { field: "routes" },
+        );
+      seen.add(key);
+    }
+  }
+}
+
 export class Deployer {
   private readonly steps: DeployStep[] = [];
 
@@ -75,28 +95,64 @@ export class Deployer {
 
   /** Applies the manifest to an existing app (see AppRoutes for creating it first). */
   async deploy(appId: string, manifest: DeployManifest, actorId: string | null): Promise<DeployResult> {
+    return this.inTransaction(manifest.dryRun, (tx, changes) =>
+      this.apply(tx, appId, manifest, actorId, changes),
+    );
+  }
+
+  /**
+   * The dry run of a deploy to an app that does not exist yet: the app is created
+   * inside the transaction that is rolled back, then the very same reconciliation
+   * runs, so the plan lists exactly what the real deploy would do (vars, topics,
+   * triggers, crons, e-mail… not only scripts and routes).
+   */
+  async planForNewApp(
+    createApp: (tx: Tx) => Promise<string>,
+    manifest: DeployManifest,
+    actorId: string | null,
+  ): Promise<DeployResult> {
+    return this.inTransaction(true, async (tx, changes) =>
+      this.apply(tx, await createApp(tx), manifest, actorId, changes),
+    );
+  }
+
+  private async inTransaction(
+    dryRun: boolean,
+    work: (tx: Tx, changes: PlannedChange[]) => Promise<void>,
+  ): Promise<DeployResult> {
     const changes: PlannedChange[] = [];
     try {
       await this.db.transaction(async (tx) => {
-        await lockAppRoutes(tx, appId);
-        await this.reconcileVars(tx, appId, manifest, changes);
-        const byName = new Map<string, ScriptView>();
-        // Modules first, linked only once all of them are in place (they may import each other);
-        // then handlers, linked to (pinning) the modules as they are now.
-        const modules = manifest.scripts.filter((s) => s.kind === "module");
-        for (const s of modules)
-          byName.set(s.name, await this.reconcileScript(tx, appId, s, actorId, changes, false));
-        for (const s of modules) await resolveModules(tx, appId, s.name, s.source);
-        for (const s of manifest.scripts.filter((x) => x.kind !== "module"))
-          byName.set(s.name, await this.reconcileScript(tx, appId, s, actorId, changes, true));
-        await this.reconcileRoutes(tx, appId, manifest, byName, changes);
-        for (const step of this.steps) await step.reconcile(tx, appId, manifest, byName, actorId, changes);
-        if (manifest.dryRun) throw new DryRunRollback();
+        await work(tx, changes);
+        if (dryRun) throw new DryRunRollback();
       });
     } catch (err) {
       if (!(err instanceof DryRunRollback)) throw err;
     }
-    return { dryRun: manifest.dryRun, changes };
+    return { dryRun, changes };
+  }
+
+  private async apply(
+    tx: Tx,
+    appId: string,
+    manifest: DeployManifest,
+    actorId: string | null,
+    changes: PlannedChange[],
+  ): Promise<void> {
+    refuseDuplicateRoutes(manifest);
+    await lockAppRoutes(tx, appId);
+    await this.reconcileVars(tx, appId, manifest, changes);
+    const byName = new Map<string, ScriptView>();
+    // Modules first, linked only once all of them are in place (they may import each other);
+    // then handlers, linked to (pinning) the modules as they are now.
+    const modules = manifest.scripts.filter((s) => s.kind === "module");
+    for (const s of modules)
+      byName.set(s.name, await this.reconcileScript(tx, appId, s, actorId, changes, false));
+    for (const s of modules) await resolveModules(tx, appId, s.name, s.source);
+    for (const s of manifest.scripts.filter((x) => x.kind !== "module"))
+      byName.set(s.name, await this.reconcileScript(tx, appId, s, actorId, changes, true));
+    await this.reconcileRoutes(tx, appId, manifest, byName, changes);
+    for (const step of this.steps) await step.reconcile(tx, appId, manifest, byName, actorId, changes);
   }
 
   private async reconcileVars(tx: Tx, appId: string, manifest: DeployManifest, changes: PlannedChange[]) {

@@ -12,7 +12,7 @@ import { type AdminEnv, principalOf } from "../auth/http.js";
 import type { ChangeFeed } from "../db/change-feed.js";
 import { notFound, PicloudError } from "../lib/errors.js";
 import { INT4_MAX, jsonBody, parseOrThrow } from "../lib/http-validation.js";
-import type { Deployer } from "./deploy.js";
+import { type Deployer, refuseDuplicateRoutes } from "./deploy.js";
 import {
   createRouteBody,
   createScriptBody,
@@ -22,7 +22,7 @@ import {
   sourceSchema,
 } from "./schemas.js";
 import type { Scripts } from "./scripts.js";
-import { normalizeSpec, routeLabel, type UserRoutes } from "./user-routes.js";
+import type { UserRoutes } from "./user-routes.js";
 
 export interface ScriptRouteDeps {
   apps: Apps;
@@ -180,6 +180,8 @@ export function scriptRoutes({ apps, scripts, routes, deployer, changes }: Scrip
       .post("/:app/deploy", jsonBody(deployBody), async (c) => {
         const p = principalOf(c);
         const manifest = c.req.valid("json");
+        // Before anything is created: a broken manifest must not leave an empty new app behind.
+        refuseDuplicateRoutes(manifest);
         const ref = c.req.param("app");
         let app = await apps.load(p, ref).catch((err) => {
           if (err instanceof PicloudError && err.status === 404) return null;
@@ -191,21 +193,16 @@ export function scriptRoutes({ apps, scripts, routes, deployer, changes }: Scrip
           if (await apps.findByRef(slug)) throw notFound("app"); // exists but not visible to this caller
           assertCan(p, "apps.create");
           if (manifest.dryRun) {
+            // The same reconciliation as the deploy, in a transaction that creates the app and is rolled back.
+            const plan = await deployer.planForNewApp(
+              async (tx) => (await apps.create({ name: manifest.name ?? slug, slug }, tx)).id,
+              manifest,
+              p.user.id,
+            );
             return c.json({
               app: { slug, created: true },
               dryRun: true,
-              changes: [
-                { action: "create", kind: "app", name: slug },
-                ...manifest.scripts.flatMap((s) => [
-                  { action: "create", kind: "script", name: s.name },
-                  ...s.routes.map((r) => ({
-                    action: "create",
-                    kind: "route",
-                    name: routeLabel(normalizeSpec(r)),
-                    detail: s.name,
-                  })),
-                ]),
-              ],
+              changes: [{ action: "create", kind: "app", name: slug }, ...plan.changes],
             });
           }
           await apps.create({ name: manifest.name ?? slug, slug });

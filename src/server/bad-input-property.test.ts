@@ -70,6 +70,10 @@ const SAMPLES: Record<string, unknown> = {
   "POST /apps/:app/dead-letters/:id/resolve": { resolution: "ignored", reason: "dup" },
   "PUT /apps/:app/topics/:topic": { external: true },
   "PUT /apps/:app/secrets/:name": { value: "s3cret" },
+  "PUT /apps/:app/kv/:collection/:key": { value: { n: 1, tags: ["a"] }, ttl: 60 },
+  "POST /apps/:app/docs/:collection": { data: { title: "t", n: 1 } },
+  "PUT /apps/:app/docs/:collection/:id": { data: { title: "u" }, mode: "merge" },
+  "POST /apps/:app/docs/:collection/find": { filter: { n: { $gt: 0 } }, sort: { n: -1 }, limit: 5 },
 };
 
 /** The fixture's value for a path parameter, by its name or the segment before it. */
@@ -83,6 +87,8 @@ function paramValue(f: Fixture, name: string, before: string): string {
     userId: f.ids.member,
     domain: f.ids.domain,
     "*": f.ids.file,
+    collection: "orders",
+    key: "k1",
   };
   const byCollection: Record<string, string> = {
     routes: f.ids.route,
@@ -92,7 +98,13 @@ function paramValue(f: Fixture, name: string, before: string): string {
     "api-keys": f.ids.apiKey,
     scripts: f.ids.scriptId,
   };
-  const value = name === "id" ? byCollection[before] : byName[name];
+  // A document id (after a kv/docs collection name): any UUID; a missing document is a 404.
+  const value =
+    name === "id" && before === ":collection"
+      ? "01900000-0000-7000-8000-000000000000"
+      : name === "id"
+        ? byCollection[before]
+        : byName[name];
   if (value === undefined) throw new Error(`no fixture value for path parameter ${name} after ${before}`);
   return encodeURIComponent(value);
 }

@@ -16,6 +16,7 @@ import { SmtpListener } from "../email-in/listener.js";
 import type { Logger } from "../lib/logger.js";
 import { BackgroundLoops } from "./background.js";
 import { createHttpApp } from "./http-app.js";
+import { asListenError, assertPortFree } from "./port-check.js";
 import { reencryptAll } from "./rotate-secrets.js";
 import { createServices, type Services } from "./services.js";
 
@@ -37,6 +38,8 @@ export async function startDaemon(
   opts: StartOptions = {},
 ): Promise<RunningDaemon> {
   const t0 = performance.now();
+  // Before anything opens: a port in use is one clear error, not a setup URL for a port we cannot serve.
+  await assertPortFree(config.host, config.port);
   // Before the database: a bad key file stops the start before anything is touched.
   const masterKeys = resolveMasterKeys(config.secrets, log);
   const smtpTls = readSmtpTls(config);
@@ -89,7 +92,9 @@ export async function startDaemon(
   if (boot.kind === "setup-token") {
     // Printed, not only logged: this is the one way in on a fresh instance without env credentials.
     const url = `${config.publicUrl}/admin/setup?token=${boot.token}`;
-    log.warn("no admin user yet: open the one-time setup URL printed below to create the owner");
+    log.warn(
+      "no admin user yet: open the one-time setup URL (the 'PiCloud setup:' line on stderr) to create the owner",
+    );
     process.stderr.write(`\n  PiCloud setup: ${url}\n\n`);
   }
 
@@ -100,10 +105,21 @@ export async function startDaemon(
   await opts.beforeListen?.(services);
   const background = new BackgroundLoops(services);
   const app = createHttpApp(services);
-  const server: ServerType = await new Promise((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
-    s.once("error", reject);
-  });
+  let server: ServerType;
+  try {
+    server = await new Promise((resolve, reject) => {
+      const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
+      s.once("error", reject);
+    });
+  } catch (err) {
+    // Taken between the check at start and now: undo what started, so the process can exit.
+    await services.broadcaster.stop();
+    await services.tailRelay?.stop();
+    await services.changes.stop();
+    services.sandbox.dispose();
+    await database.close();
+    throw asListenError(err, config.host, config.port);
+  }
   const port = (server.address() as AddressInfo).port;
   const url = `http://${config.host === "0.0.0.0" ? "127.0.0.1" : config.host}:${port}`;
   background.start();

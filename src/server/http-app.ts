@@ -13,6 +13,7 @@ import { crossOriginGuard } from "../auth/csrf.js";
 import { type AdminContext, type AdminEnv, authenticate } from "../auth/http.js";
 import { sessionRoutes } from "../auth/session-routes.js";
 import { userRoutes } from "../auth/user-routes.js";
+import { docsRoutes } from "../bindings/docs/routes.js";
 import { emailRoutes } from "../bindings/email/routes.js";
 import { fileRoutes } from "../bindings/files/routes.js";
 import { kvRoutes } from "../bindings/kv/routes.js";
@@ -96,6 +97,7 @@ export function createHttpApp(services: Services): Hono<AdminEnv> {
     .route("/apps", eventRoutes(services))
     .route("/apps", fileRoutes(services))
     .route("/apps", kvRoutes(services))
+    .route("/apps", docsRoutes(services))
     .route("/apps", topicRoutes(services))
     .route("/apps", cronRoutes(services))
     .route("/apps", secretRoutes(services))

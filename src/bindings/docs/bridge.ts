@@ -10,7 +10,7 @@ import type { BindingContext, BindingFactory } from "../index.js";
 import { FilterError } from "./filter.js";
 import type { DocsService, StoredDocument } from "./service.js";
 
-const MAX_COLLECTION = 128;
+export const MAX_COLLECTION = 128;
 const MAX_DOC_BYTES = 1024 * 1024;
 
 const GUEST = `(call) => {
@@ -29,7 +29,7 @@ const GUEST = `(call) => {
   return Object.freeze({ collection: handle });
 }`;
 
-function documentArg(value: HostValue, name: string): Record<string, unknown> {
+export function documentArg(value: HostValue, name: string): Record<string, unknown> {
   if (value === null || typeof value !== "object" || Array.isArray(value) || value instanceof Uint8Array) {
     throw typeError(`${name} must be a JSON object`);
   }

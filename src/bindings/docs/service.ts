@@ -9,7 +9,8 @@ import type { Db, DbOrTx } from "../../db/client.js";
 import type { EventFanout } from "../../events/fanout.js";
 import { dataEventMatches } from "../../events/trigger-config.js";
 import { uuidv7 } from "../../lib/ids.js";
-import type { BindingContext } from "../index.js";
+import type { BindingContext, WriteOrigin } from "../index.js";
+
 import { compileFilter, compileFind } from "./filter.js";
 import { documents } from "./schema.js";
 
@@ -46,7 +47,7 @@ export class DocsService {
     return row ? view(row) : null;
   }
 
-  async insert(ctx: BindingContext, collection: string, data: Record<string, unknown>): Promise<string> {
+  async insert(ctx: WriteOrigin, collection: string, data: Record<string, unknown>): Promise<string> {
     const id = uuidv7();
     const watching = await this.fanout.matching(ctx.appId, "docs", (t) =>
       dataEventMatches(t.config, collection, "insert"),
@@ -73,7 +74,7 @@ export class DocsService {
 
   /** Shallow-merges `patch` (merge) or replaces the whole document; null when it does not exist. */
   async write(
-    ctx: BindingContext,
+    ctx: WriteOrigin,
     collection: string,
     id: string,
     data: Record<string, unknown>,
@@ -114,7 +115,7 @@ export class DocsService {
   }
 
   /** True when the document existed. */
-  async delete(ctx: BindingContext, collection: string, id: string): Promise<boolean> {
+  async delete(ctx: WriteOrigin, collection: string, id: string): Promise<boolean> {
     const watching = await this.fanout.matching(ctx.appId, "docs", (t) =>
       dataEventMatches(t.config, collection, "delete"),
     );

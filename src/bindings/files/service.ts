@@ -12,7 +12,7 @@ import type { Db, Tx } from "../../db/client.js";
 import type { EventFanout } from "../../events/fanout.js";
 import { type DataOp, filesEventMatches } from "../../events/trigger-config.js";
 import type { Logger } from "../../lib/logger.js";
-import type { BindingContext } from "../index.js";
+import type { BindingContext, WriteOrigin } from "../index.js";
 import { prefixRange } from "../key-range.js";
 import type { BlobStore } from "./blob-store.js";
 import { files } from "./schema.js";
@@ -35,9 +35,6 @@ export interface FileListResult {
   /** The last path of this page when there are more, else null. */
   cursor: string | null;
 }
-
-/** Who caused a write: an execution, or an admin through the API (depth 0, a fresh root id). */
-export type WriteContext = Pick<BindingContext, "appId" | "depth" | "rootExecutionId">;
 
 type Row = typeof files.$inferSelect;
 type Meta = Pick<Row, "size" | "etag" | "contentType" | "blob">;
@@ -105,7 +102,7 @@ export class FilesService {
 
   /** Stores the bytes at `path`; `created` is false when it replaced a file. */
   async put(
-    ctx: WriteContext,
+    ctx: WriteOrigin,
     path: string,
     bytes: Uint8Array,
     contentType: string,
@@ -154,7 +151,7 @@ export class FilesService {
   }
 
   /** True when the file existed. */
-  async delete(ctx: WriteContext, path: string): Promise<boolean> {
+  async delete(ctx: WriteOrigin, path: string): Promise<boolean> {
     const watching = await this.fanout.matching(ctx.appId, "files", (t) =>
       filesEventMatches(t.config, path, "delete"),
     );

@@ -20,7 +20,7 @@ import type { KvService } from "./service.js";
 export const MAX_COLLECTION = 128;
 export const MAX_KEY = 512;
 export const MAX_VALUE_BYTES = 1024 * 1024;
-const MAX_TTL_SECONDS = 10 * 365 * 86_400;
+export const MAX_TTL_SECONDS = 10 * 365 * 86_400;
 
 const GUEST = `(call) => {
   const handle = (name) => {

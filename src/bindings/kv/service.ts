@@ -9,14 +9,12 @@ import type { Db, DbOrTx } from "../../db/client.js";
 import { jsonbValue } from "../../db/jsonb.js";
 import type { EventFanout } from "../../events/fanout.js";
 import { type DataOp, dataEventMatches } from "../../events/trigger-config.js";
-import type { BindingContext } from "../index.js";
+import type { BindingContext, WriteOrigin } from "../index.js";
+
 import { prefixRange } from "../key-range.js";
 import { kvEntries } from "./schema.js";
 
 const live = () => or(isNull(kvEntries.expiresAt), gt(kvEntries.expiresAt, sql`now()`));
-
-/** Who writes: an execution, or an admin through the API (a chain of events of its own). */
-export type WriteContext = Pick<BindingContext, "appId" | "depth" | "rootExecutionId">;
 
 export interface KvListResult {
   items: { key: string; value: unknown }[];
@@ -50,7 +48,7 @@ export class KvService {
   }
 
   async set(
-    ctx: WriteContext,
+    ctx: WriteOrigin,
     collection: string,
     key: string,
     value: unknown,
@@ -86,7 +84,7 @@ export class KvService {
   }
 
   /** True when a live entry existed. */
-  async delete(ctx: WriteContext, collection: string, key: string): Promise<boolean> {
+  async delete(ctx: WriteOrigin, collection: string, key: string): Promise<boolean> {
     const watching = await this.fanout.matching(ctx.appId, "kv", (t) =>
       dataEventMatches(t.config, collection, "delete"),
     );
