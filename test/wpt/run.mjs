@@ -130,7 +130,13 @@ function program(file) {
 // ---- the code both environments run around the test ----
 // Evaluated as a classic script in the tested global: loads testharness (as a shell scope: it
 // must not see `self` yet), hooks its callbacks, then defines `self` and runs the test's parts.
+// A checkout whose testharness.js predates assert_throws_js/_dom (2020) gets them from its
+// assert_throws, so newer test files still run against it.
 const HARNESS_HOOK = `
+if (typeof assert_throws_js !== "function" && typeof assert_throws === "function") {
+  globalThis.assert_throws_js = function (ctor, fn, description) { return assert_throws({ name: ctor.name }, fn, description); };
+  globalThis.assert_throws_dom = function (name, a, b, c) { return typeof a === "function" ? assert_throws(name, a, b) : assert_throws(name, b, c); };
+}
 add_result_callback(function (t) { __wpt.results.push([String(t.name), t.status, t.message == null ? "" : String(t.message)]); });
 add_completion_callback(function (tests, status) { __wpt.finish(status && status.status, status && status.message); });
 `;
@@ -185,7 +191,7 @@ async function picloudRunner() {
       for (const [name, code] of steps) (0, eval)(code + "\\n//# sourceURL=" + name);
       globalThis.done();
     } catch (e) {
-      resolve({ results, status: "error", message: String(e && e.stack || e) });
+      resolve({ results, status: "error", message: String(e && e.name) + ": " + String(e && e.message) + "\\n" + String(e && e.stack) });
     }
   });
   if (saved !== undefined) globalThis["self"] = saved;
