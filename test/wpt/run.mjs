@@ -226,8 +226,15 @@ function nodeRunner() {
       // Node's Web globals (everything the context does not have of its own: not the ES builtins).
       for (const name of Object.getOwnPropertyNames(globalThis)) {
         if (own.has(name) || name === "global" || name === "process" || name === "require") continue;
+        // Accessors (crypto, navigator) check their receiver: copy their value instead.
         const descriptor = Object.getOwnPropertyDescriptor(globalThis, name);
-        if (descriptor) Object.defineProperty(context, name, descriptor);
+        if (descriptor?.get)
+          Object.defineProperty(context, name, {
+            value: globalThis[name],
+            writable: true,
+            configurable: true,
+          });
+        else if (descriptor) Object.defineProperty(context, name, descriptor);
       }
       return await new Promise((resolvePromise) => {
         const results = [];
