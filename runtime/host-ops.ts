@@ -92,6 +92,72 @@ function decodeWindows1252(bytes: Uint8Array): string {
 }
 
 /**
+ * Single-byte encodings: one code point per byte, from a table read once from ICU byte by byte.
+ * ICU maps bytes the Encoding Standard leaves unmapped to private-use code points (windows-874
+ * 0xDB → U+F8C1), so fatal would not throw and the rest would not get U+FFFD; the table marks
+ * them -1. The standard's only private-use mapping is macintosh 0xF0 → U+F8FF (Apple's logo).
+ */
+const SINGLE_BYTE = new Set([
+  "ibm866",
+  "iso-8859-2",
+  "iso-8859-3",
+  "iso-8859-4",
+  "iso-8859-5",
+  "iso-8859-6",
+  "iso-8859-7",
+  "iso-8859-8",
+  "iso-8859-8-i",
+  "iso-8859-10",
+  "iso-8859-13",
+  "iso-8859-14",
+  "iso-8859-15",
+  "iso-8859-16",
+  "koi8-r",
+  "koi8-u",
+  "macintosh",
+  "windows-874",
+  "windows-1250",
+  "windows-1251",
+  "windows-1253",
+  "windows-1254",
+  "windows-1255",
+  "windows-1256",
+  "windows-1257",
+  "windows-1258",
+  "x-mac-cyrillic",
+]);
+const singleByteTables = new Map<string, Int32Array>();
+function singleByteTable(encoding: string): Int32Array {
+  let table = singleByteTables.get(encoding);
+  if (!table) {
+    table = new Int32Array(256);
+    const icu = new TextDecoder(encoding, { fatal: true });
+    for (let byte = 0; byte < 256; byte++) {
+      let text = "";
+      try {
+        text = icu.decode(Uint8Array.of(byte));
+      } catch {}
+      const code = text.length === 1 ? text.charCodeAt(0) : -1;
+      table[byte] = code >= 0xe000 && code < 0xf8ff ? -1 : code;
+    }
+    singleByteTables.set(encoding, table);
+  }
+  return table;
+}
+function decodeSingleByte(encoding: string, bytes: Uint8Array, fatal: boolean): string | null {
+  const table = singleByteTable(encoding);
+  const codes = new Array<number>(bytes.length);
+  for (let i = 0; i < bytes.length; i++) {
+    const code = table[bytes[i] as number] as number;
+    if (code < 0 && fatal) return null;
+    codes[i] = code < 0 ? 0xfffd : code;
+  }
+  let out = "";
+  for (let i = 0; i < codes.length; i += 8192) out += String.fromCharCode(...codes.slice(i, i + 8192));
+  return out;
+}
+
+/**
  * Streaming decoders of legacy encodings keep state between calls (bytes of an incomplete
  * sequence, the ISO-2022-JP mode), so the host holds them per execution (never shared with
  * the next execution of a reused context), by the guest's id, from a `stream: true` call until
@@ -112,6 +178,7 @@ function textDecode(
 ): string | null {
   if (encoding === X_USER_DEFINED) return decodeUserDefined(bytes);
   if (encoding === "windows-1252") return decodeWindows1252(bytes);
+  if (SINGLE_BYTE.has(encoding)) return decodeSingleByte(encoding, bytes, fatal);
   let open = streams.get(owner);
   let d = open?.get(id);
   if (d) open?.delete(id);
