@@ -287,7 +287,7 @@ for (const dir of dirs) {
     const limit = prog.long ? fileTimeout * 2 : fileTimeout;
     const served = servedFiles(file);
     const location = `http://web-platform.test/${name.replace(/\.js$/, ".worker.html")}`;
-    const entry = { file: name, dir, runs: {} };
+    const entry = { file: name, dir: dirname(name), runs: {} };
     for (const [label, runner] of runners) {
       const started = Date.now();
       let outcome;
