@@ -126,6 +126,16 @@ describe.each(MODES)("TextDecoder, legacy encodings (%s)", (_mode, modeHost) => 
     expect(result).toEqual(Array(7).fill(["TypeError", true]));
   });
 
+  it("a stream left open by one execution is not seen by the next one on the same sandbox", async () => {
+    const body = `const d = new TextDecoder("shift_jis"); return d.decode(new Uint8Array([0x41]), { stream: true }) + d.decode(new Uint8Array([0x93]), { stream: true })`;
+    const first = await inGuest(modeHost, body);
+    const second = await inGuest(
+      modeHost,
+      `const d = new TextDecoder("shift_jis"); return d.decode(new Uint8Array([0xfa]))`,
+    );
+    expect([first, second]).toEqual(["A", "\uFFFD"]);
+  });
+
   it("decoders are independent and reusable after a stream ends", async () => {
     const result = await inGuest(
       modeHost,
