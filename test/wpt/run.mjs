@@ -139,6 +139,23 @@ if (typeof assert_throws_js !== "function" && typeof assert_throws === "function
 }
 add_result_callback(function (t) { __wpt.results.push([String(t.name), t.status, t.message == null ? "" : String(t.message)]); });
 add_completion_callback(function (tests, status) { __wpt.finish(status && status.status, status && status.message); });
+// Asynchronous subtests still running when the file's time limit hits count as TIMEOUT (2).
+__wpt.started = [];
+["async_test", "promise_test"].forEach(function (kind) {
+  var original = globalThis[kind];
+  globalThis[kind] = function (func, name) {
+    var t = original.apply(this, arguments);
+    var named = t && t.name !== undefined ? t.name : typeof func === "string" ? func : name;
+    if (named !== undefined) __wpt.started.push(String(named));
+    return t;
+  };
+});
+__wpt.timedOut = function () {
+  var done = {};
+  __wpt.results.forEach(function (r) { done[r[0]] = true; });
+  __wpt.started.forEach(function (name) { if (!done[name]) { done[name] = true; __wpt.results.push([name, 2, "file time limit"]); } });
+  return __wpt.results;
+};
 `;
 const GLOBAL_SHIM = `
 globalThis.self = globalThis;
@@ -186,7 +203,7 @@ async function picloudRunner() {
   const outcome = await new Promise((resolve) => {
     const results = [];
     globalThis.__wpt = { results, finish: (status, message) => resolve({ results, status, message }) };
-    setTimeout(() => resolve({ results, status: "timeout", message: "file time limit" }), ${limit});
+    setTimeout(() => resolve({ results: globalThis.__wpt.timedOut ? globalThis.__wpt.timedOut() : results, status: "timeout", message: "file time limit" }), ${limit});
     try {
       for (const [name, code] of steps) (0, eval)(code + "\\n//# sourceURL=" + name);
       globalThis.done();
@@ -244,7 +261,15 @@ function nodeRunner() {
           resolvePromise(outcome);
         };
         context.__wpt = { results, finish: (status, message) => finish({ results, status, message }) };
-        timer = setTimeout(() => finish({ results, status: "timeout", message: "file time limit" }), limit);
+        timer = setTimeout(
+          () =>
+            finish({
+              results: context.__wpt.timedOut ? context.__wpt.timedOut() : results,
+              status: "timeout",
+              message: "file time limit",
+            }),
+          limit,
+        );
         try {
           const steps = [
             ["testharness.js", harness],
