@@ -94,7 +94,10 @@ export default function install(I: Internals): object {
     declare [DECODER]: DecoderState;
 
     constructor(label: unknown = "utf-8", options: { fatal?: unknown; ignoreBOM?: unknown } = {}) {
-      const encoding = host(Op.EncodingName, ...I.toHost(String(label)));
+      const text = String(label);
+      // The default and the common spellings of UTF-8 skip the host's label lookup.
+      const encoding =
+        text === "utf-8" || text === "utf8" ? "utf-8" : host(Op.EncodingName, ...I.toHost(text));
       if (typeof encoding !== "string")
         throw new RangeError(`TextDecoder: unsupported encoding "${String(label)}"`);
       nextId++;
