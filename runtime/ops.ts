@@ -53,6 +53,10 @@ export enum Op {
   Now = 23,
   /** (text, isJson, decode) → base64 of text's Latin-1 bytes, or (decode) the Latin-1 text of base64 */
   Base64 = 24,
+  /** (label, isJson) → the encoding's canonical name for TextDecoder (WHATWG Encoding), or null when unsupported */
+  EncodingName = 25,
+  /** (encoding, bytes: ArrayBuffer, fatal, ignoreBOM, stream, id) → text (string, or [json] with NUL), null if fatal and invalid */
+  TextDecode = 26,
 }
 
 /** Guest console levels, indexed by the number passed with Op.Log. */

@@ -1,18 +1,10 @@
 /**
- * Piece "encoding": TextEncoder/TextDecoder (UTF-8 only, as WinterTC requires)
- * and atob/btoa. The byte work is done by host primitives.
+ * Piece "encoding": TextEncoder (UTF-8) and TextDecoder (every WHATWG encoding: UTF-8 here
+ * with host primitives, the others by the host's ICU decoder), and atob/btoa.
  */
 import { Op } from "../../ops.js";
 import type { Bytes, Internals } from "../internals.js";
 
-const UTF8_LABELS = [
-  "utf-8",
-  "utf8",
-  "unicode-1-1-utf-8",
-  "unicode11utf8",
-  "unicode20utf8",
-  "x-unicode20utf8",
-];
 const ASCII_WHITESPACE = /[\t\n\f\r ]/g;
 const BASE64 = /^[A-Za-z0-9+/]*$/;
 
@@ -48,6 +40,9 @@ export default function install(I: Internals): object {
   const DECODER = Symbol("decoder");
 
   interface DecoderState {
+    encoding: string;
+    /** Names this decoder's stream state on the host (legacy encodings). */
+    id: number;
     fatal: boolean;
     ignoreBOM: boolean;
     pending: Bytes;
@@ -93,14 +88,22 @@ export default function install(I: Internals): object {
     }
   }
 
+  let nextId = 0;
+
   class TextDecoder {
     declare [DECODER]: DecoderState;
 
     constructor(label: unknown = "utf-8", options: { fatal?: unknown; ignoreBOM?: unknown } = {}) {
-      const name = String(label).trim().toLowerCase();
-      if (!UTF8_LABELS.includes(name))
+      const text = String(label);
+      // The default and the common spellings of UTF-8 skip the host's label lookup.
+      const encoding =
+        text === "utf-8" || text === "utf8" ? "utf-8" : host(Op.EncodingName, ...I.toHost(text));
+      if (typeof encoding !== "string")
         throw new RangeError(`TextDecoder: unsupported encoding "${String(label)}"`);
+      nextId++;
       this[DECODER] = {
+        encoding,
+        id: nextId,
         fatal: Boolean(options?.fatal),
         ignoreBOM: Boolean(options?.ignoreBOM),
         pending: new Uint8Array(0),
@@ -109,7 +112,7 @@ export default function install(I: Internals): object {
     }
 
     get encoding(): string {
-      return "utf-8";
+      return this[DECODER].encoding;
     }
 
     get fatal(): boolean {
@@ -123,6 +126,20 @@ export default function install(I: Internals): object {
     decode(input?: unknown, options: { stream?: unknown } = {}): string {
       const s = this[DECODER];
       if (!s) throw new TypeError("Illegal invocation: not a TextDecoder");
+      if (s.encoding !== "utf-8") {
+        const view = bytesOf(input);
+        const result = host(
+          Op.TextDecode,
+          s.encoding,
+          view.slice().buffer,
+          s.fatal,
+          s.ignoreBOM,
+          Boolean(options?.stream),
+          s.id,
+        );
+        if (result === null) throw new TypeError(`TextDecoder: the encoded data is not valid ${s.encoding}`);
+        return I.fromHost(result);
+      }
       let bytes = bytesOf(input);
       if (s.pending.length > 0) {
         const joined = new Uint8Array(s.pending.length + bytes.length);
