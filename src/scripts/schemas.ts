@@ -152,5 +152,7 @@ export const deployBody = v.strictObject({
       domains: v.optional(v.array(v.string("email.domains must be strings"))),
     }),
   ),
+  /** `[users]` of picloud.toml: end-user settings, checked by the users deploy step. */
+  users: v.optional(v.unknown()),
 });
 export type DeployManifest = v.InferOutput<typeof deployBody>;

@@ -16,6 +16,7 @@ import { userRoutes } from "../auth/user-routes.js";
 import { emailRoutes } from "../bindings/email/routes.js";
 import { fileRoutes } from "../bindings/files/routes.js";
 import { secretKeyRoutes, secretRoutes } from "../bindings/secrets/routes.js";
+import { authEndpoints } from "../bindings/users/endpoints.js";
 import { dataPlaneHandler } from "../dataplane/http-handler.js";
 import { invokeRoutes } from "../dataplane/invoke-routes.js";
 import { emailInRoutes } from "../email-in/routes.js";
@@ -129,8 +130,13 @@ export function createHttpApp(services: Services): Hono<AdminEnv> {
     await next();
   });
   app.use(services.metrics.middleware());
+  const auth = authEndpoints(services.appUsers);
   const dataPlane = dataPlaneHandler({
     ...services,
+    authEndpoints: {
+      enabled: async (appId) => (await services.appUsers.settings(appId)).endpoints,
+      fetch: (req, env) => auth.fetch(req, env),
+    },
     config: options.runtime,
     trustProxy: options.trustProxy,
   });
