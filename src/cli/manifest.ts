@@ -98,6 +98,8 @@ export async function buildManifest(
         senders: project.email?.senders ?? [],
         ...(project.email ? { addresses: project.email.addresses, domains: project.email.domains } : {}),
       },
+      // `[users]` as written; absent: the defaults (built-in endpoints off).
+      users: project.users ?? {},
     },
     sizes,
   };
