@@ -17,6 +17,7 @@ import { emailRoutes } from "../bindings/email/routes.js";
 import { fileRoutes } from "../bindings/files/routes.js";
 import { secretKeyRoutes, secretRoutes } from "../bindings/secrets/routes.js";
 import { authEndpoints } from "../bindings/users/endpoints.js";
+import { userRoutes as endUserRoutes } from "../bindings/users/routes.js";
 import { dataPlaneHandler } from "../dataplane/http-handler.js";
 import { invokeRoutes } from "../dataplane/invoke-routes.js";
 import { emailInRoutes } from "../email-in/routes.js";
@@ -100,6 +101,7 @@ export function createHttpApp(services: Services): Hono<AdminEnv> {
     .route("/apps", secretRoutes(services))
     .route("/apps", emailRoutes(services))
     .route("/apps", emailInRoutes(services))
+    .route("/apps", endUserRoutes(services))
     .route("/scripts", invoke.byId)
     .route(
       "/secret-key",

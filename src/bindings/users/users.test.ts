@@ -6,6 +6,7 @@
  */
 import { and, eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
+import { outbox } from "../../events/schema.js";
 import { NO_EMAIL } from "../../server/services.js";
 import { testDbKinds } from "../../testing/database.js";
 import { useHarness } from "../../testing/harness.js";
@@ -204,5 +205,86 @@ describe.each(testDbKinds())("end users [%s]", (kind) => {
       list: 1,
       deleted: true,
     });
+  });
+  it("serves the admin API: list, show, create, invite, disable, export, delete, with capability checks", async () => {
+    const { owner } = await setup();
+    const viewer = await h.user("member");
+    await owner.post("/apps/default/members", { userId: viewer.userId, role: "viewer" });
+    const created = await owner.post("/apps/default/users", {
+      email: "Fay@Example.com",
+      password: PW,
+      roles: ["b", "a"],
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    expect(created.body.user).toMatchObject({
+      email: "fay@example.com",
+      roles: ["a", "b"],
+      hasPassword: true,
+    });
+    expect(JSON.stringify(created.body)).not.toContain("argon2");
+    const id = created.body.user.id;
+    const dup = await owner.post("/apps/default/users", { email: "fay@example.com" });
+    expect([dup.status, dup.body.error.code]).toEqual([409, "conflict"]);
+    const bad = await owner.post("/apps/default/users", { email: "fay", password: "x" });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.message).toContain("email must be an e-mail address");
+    expect(bad.body.error.message).toContain("password must be at least 8 characters");
+    expect((await viewer.post("/apps/default/users", { email: "v@example.com" })).status).toBe(403);
+    const invited = await owner.post("/apps/default/users/invite", {
+      email: "gil@example.com",
+      roles: ["x"],
+    });
+    expect(invited.body.user).toMatchObject({ hasPassword: false, roles: ["x"] });
+    expect(
+      await lastLink((await h.services.apps.findByRef("default"))!.id, "gil@example.com"),
+    ).not.toBeNull();
+    const list = await viewer.get("/apps/default/users?limit=1");
+    expect([list.status, list.body.users.length, typeof list.body.cursor]).toEqual([200, 1, "string"]);
+    expect((await viewer.get(`/apps/default/users/${id}`)).body.user.email).toBe("fay@example.com");
+    expect((await viewer.get("/apps/other/users")).status).toBe(404);
+    expect((await owner.get(`/apps/other/users/${id}`)).status).toBe(404);
+    expect((await owner.delete(`/apps/other/users/${id}`)).status).toBe(404);
+    const session = await users().login(
+      (await h.services.apps.findByRef("default"))!.id,
+      "fay@example.com",
+      PW,
+    );
+    const disabled = await owner.request("PATCH", `/apps/default/users/${id}`, { disabled: true });
+    expect(disabled.body.user.disabled).toBe(true);
+    expect(await users().verify((await h.services.apps.findByRef("default"))!.id, session.token)).toBeNull();
+    const exported = await viewer.get("/apps/default/users/export");
+    expect(exported.status).toBe(200);
+    const lines = String(exported.body)
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(lines.map((u) => u.email).sort()).toEqual(["fay@example.com", "gil@example.com"]);
+    expect((await viewer.delete(`/apps/default/users/${id}`)).status).toBe(403);
+    expect((await owner.delete(`/apps/default/users/${id}`)).status).toBe(204);
+    expect((await owner.get(`/apps/default/users/${id}`)).status).toBe(404);
+    expect((await owner.get("/apps/default/users/not-an-id")).status).toBe(400);
+  });
+  it("enqueues users triggers (created, verified, deleted) in the same transaction as the change", async () => {
+    const { owner, a } = await setup();
+    await owner.post("/apps/default/scripts", { name: "t", source: "export default { trigger() {} }" });
+    const all = await owner.post("/apps/default/triggers", { script: "t", kind: "users", config: {} });
+    expect(all.status, JSON.stringify(all.body)).toBe(201);
+    expect(all.body.trigger.config).toEqual({ ops: ["created", "verified", "deleted"] });
+    const bad = await owner.post("/apps/default/triggers", {
+      script: "t",
+      kind: "users",
+      config: { ops: ["login"] },
+    });
+    expect(bad.status).toBe(400);
+    const u = await users().create(a, { email: "hal@example.com", password: PW });
+    await users().sendVerification(a, u.id);
+    await users().confirmEmail(a, (await lastLink(a, "hal@example.com"))!.token);
+    await users().delete(a, u.id);
+    const rows = await h.services.database.db.select().from(outbox).where(eq(outbox.kind, "trigger"));
+    expect(
+      rows.map((r) => (r.payload as { event: { op: string } }).event?.op ?? (r.payload as { op: string }).op),
+    ).toEqual(["created", "verified", "deleted"]);
+    expect(JSON.stringify(rows[0]!.payload)).toContain("hal@example.com");
+    expect(JSON.stringify(rows)).not.toContain("argon2");
   });
 });
