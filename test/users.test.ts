@@ -187,9 +187,52 @@ describe("end users against a running daemon", () => {
       editor: true,
     });
 
-    // Logout ends the session; the sink got exactly the three mails (none for the taken sign-up or the unknown reset).
-    expect((await call("POST", "/auth/logout", undefined, eva)).status).toBe(204);
+    // The CLI: list, show by e-mail, disable (sessions end), export as JSON lines, remove.
+    const ls = await runCli(["users", "ls", "--app", "shop", "-o", "json"], cli);
+    expect(ls.code, ls.stderr).toBe(0);
+    expect(JSON.parse(ls.stdout).users.map((u: { email: string }) => u.email)).toEqual([
+      "ann@example.com",
+      "eva@example.com",
+    ]);
+    const shown = await runCli(["users", "show", "eva@example.com", "--app", "shop"], cli);
+    expect(shown.stdout).toMatch(/roles:\s+editor/);
+    const disabled = await runCli(["users", "disable", "eva@example.com", "--app", "shop"], cli);
+    expect(disabled.stdout).toContain("Disabled eva@example.com");
     expect((await call("GET", "/auth/me", undefined, eva)).status).toBe(401);
+    const exported = await runCli(["users", "export", "--app", "shop"], cli);
+    expect(
+      exported.stdout
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l).email),
+    ).toEqual(["ann@example.com", "eva@example.com"]);
+    const created = await runCli(
+      [
+        "users",
+        "create",
+        "cli@example.com",
+        "--password-stdin",
+        "--role",
+        "x",
+        "--app",
+        "shop",
+        "-o",
+        "json",
+      ],
+      cli,
+      "cli password\n",
+    );
+    expect(created.code, created.stderr).toBe(0);
+    expect(
+      (await call("POST", "/auth/login", { email: "cli@example.com", password: "cli password" })).status,
+    ).toBe(200);
+    expect((await runCli(["users", "rm", "cli@example.com", "--app", "shop"], cli)).stdout).toContain(
+      "Removed",
+    );
+
+    // Logout ends the session; the sink got exactly the three mails (none for the taken sign-up or the unknown reset).
+    expect((await call("POST", "/auth/logout", undefined, annBearer)).status).toBe(204);
+    expect((await call("GET", "/auth/me", undefined, annBearer)).status).toBe(401);
     expect(sink.messages).toHaveLength(3);
   });
 });
