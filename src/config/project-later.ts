@@ -141,5 +141,7 @@ export const topicSchema = v.strictObject({
     v.picklist(["public", "token", "session"], "auth must be public, token or session"),
     "token",
   ),
+  /** With auth = "session": the end-user role a subscriber needs. */
+  role: v.optional(v.string("role must be a string")),
 });
 export type ProjectTopic = v.InferOutput<typeof topicSchema>;

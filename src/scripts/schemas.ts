@@ -136,6 +136,7 @@ export const deployBody = v.strictObject({
         name: v.string("topics: name must be a string"),
         external: v.optional(v.boolean("topics: external must be true or false")),
         auth: v.optional(v.string("topics: auth must be a string")),
+        role: v.optional(v.nullable(v.string("topics: role must be a string"))),
       }),
     ),
   ),

@@ -16,7 +16,7 @@ import { userRoutes } from "../auth/user-routes.js";
 import { emailRoutes } from "../bindings/email/routes.js";
 import { fileRoutes } from "../bindings/files/routes.js";
 import { secretKeyRoutes, secretRoutes } from "../bindings/secrets/routes.js";
-import { authEndpoints } from "../bindings/users/endpoints.js";
+import { authEndpoints, sessionToken } from "../bindings/users/endpoints.js";
 import { userRoutes as endUserRoutes } from "../bindings/users/routes.js";
 import { dataPlaneHandler } from "../dataplane/http-handler.js";
 import { invokeRoutes } from "../dataplane/invoke-routes.js";
@@ -160,7 +160,15 @@ export function createHttpApp(services: Services): Hono<AdminEnv> {
   app.get("/admin/setup", (c) => c.html(setupPage()));
   app.route(
     "/realtime",
-    realtimeRoutes({ ...services, tokens: services.subscriberTokens, config: options.realtime }),
+    realtimeRoutes({
+      ...services,
+      tokens: services.subscriberTokens,
+      config: options.realtime,
+      endUser: async (appId, headers, queryToken) => {
+        const token = sessionToken(headers) ?? queryToken;
+        return token ? services.appUsers.verify(appId, token) : null;
+      },
+    }),
   );
   // The dashboard's prefix is reserved: nothing under /admin reaches scripts.
   app.all("/admin/*", (c) => c.json(errorBody("not_found", `no dashboard page ${c.req.path}`), 404));

@@ -287,4 +287,41 @@ describe.each(testDbKinds())("end users [%s]", (kind) => {
     expect(JSON.stringify(rows[0]!.payload)).toContain("hal@example.com");
     expect(JSON.stringify(rows)).not.toContain("argon2");
   });
+  it("lets an end user's session subscribe to a session topic, and a role-gated one only with the role", async () => {
+    const { owner, a, b } = await setup();
+    await owner.request("PUT", "/apps/default/topics/members", { external: true, auth: "session" });
+    await owner.request("PUT", "/apps/default/topics/editors", {
+      external: true,
+      auth: "session",
+      role: "editor",
+    });
+    const u = await users().create(a, { email: "ivy@example.com", password: PW });
+    const s = await users().login(a, "ivy@example.com", PW);
+    const subscribe = async (
+      host: string,
+      topic: string,
+      headers: Record<string, string> = {},
+      query = "",
+    ) => {
+      const res = await h.http.request(`http://${host}.localhost/realtime/topics/${topic}${query}`, {
+        headers,
+      });
+      await res.body?.cancel();
+      return res.status;
+    };
+    expect(await subscribe("default", "members")).toBe(401);
+    expect(await subscribe("default", "members", { authorization: "Bearer nope" })).toBe(401);
+    expect(await subscribe("default", "members", { authorization: `Bearer ${s.token}` })).toBe(200);
+    expect(await subscribe("default", "members", { cookie: `picloud_user=${s.token}` })).toBe(200);
+    expect(await subscribe("default", "members", {}, `?token=${s.token}`)).toBe(200);
+    expect(await subscribe("default", "editors", { authorization: `Bearer ${s.token}` })).toBe(403);
+    await users().addRole(a, u.id, "editor");
+    expect(await subscribe("default", "editors", { authorization: `Bearer ${s.token}` })).toBe(200);
+    // A session of app B means nothing on app A's host.
+    await users().create(b, { email: "ivy@example.com", password: PW });
+    const sb = await users().login(b, "ivy@example.com", PW);
+    expect(await subscribe("default", "members", { authorization: `Bearer ${sb.token}` })).toBe(401);
+    await users().logout(a, s.token);
+    expect(await subscribe("default", "members", { authorization: `Bearer ${s.token}` })).toBe(401);
+  });
 });
