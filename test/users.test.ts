@@ -187,6 +187,44 @@ describe("end users against a running daemon", () => {
       editor: true,
     });
 
+    // @picloud/client: client.auth logs in, its token rides on endpoint calls, onChange and the Svelte store follow.
+    // The built package (npm run build), as an app would import it; loaded by path so the daemon's
+    // tsconfig (no DOM types) does not type-check the browser client.
+    const dist = "../clients/typescript/dist/";
+    const { createClient } = await import(`${dist}index.js`);
+    const { userStore } = await import(`${dist}svelte.js`);
+    const client = createClient({
+      baseUrl: app,
+      fetch: (input: string, init: unknown) =>
+        loopbackFetch(input, init as never) as unknown as Promise<Response>,
+    });
+    const seenUsers: (string | null)[] = [];
+    client.auth.onChange((u: { email: string } | null) => seenUsers.push(u?.email ?? null));
+    const store = userStore(client);
+    let stored: string | null | undefined;
+    const stop = store.subscribe((u: { email: string } | null) => {
+      stored = u?.email ?? null;
+    });
+    expect(await client.auth.me()).toBeNull();
+    await expect(
+      client.auth.logIn({ email: "ann@example.com", password: "wrong password" }),
+    ).rejects.toMatchObject({
+      status: 401,
+    });
+    expect((await client.auth.logIn({ email: "ann@example.com", password: "second password" })).email).toBe(
+      "ann@example.com",
+    );
+    expect(stored).toBe("ann@example.com");
+    expect(await client.endpoint("GET", "/team/editor")()).toEqual({
+      email: "ann@example.com",
+      editor: false,
+    });
+    expect((await client.auth.me())?.verified).toBe(true);
+    await client.auth.logOut();
+    expect([client.auth.user, client.auth.token(), stored]).toEqual([null, null, null]);
+    expect(seenUsers).toEqual(["ann@example.com", null]);
+    stop();
+
     // The CLI: list, show by e-mail, disable (sessions end), export as JSON lines, remove.
     const ls = await runCli(["users", "ls", "--app", "shop", "-o", "json"], cli);
     expect(ls.code, ls.stderr).toBe(0);
