@@ -30,6 +30,11 @@ link_base_url = "${app}/auth"
 [users.templates.invite]
 subject = "Join the shop"
 text = "Accept here: {{link}}"
+[[topics]]
+name = "editors"
+external = true
+auth = "session"
+role = "editor"
 [[scripts]]
 name = "team"
 main = "team.js"
@@ -150,6 +155,13 @@ describe("end users against a running daemon", () => {
     const resetMail = await nextMail();
     expect(resetMail).toMatchObject({ to: ["ann@example.com"], subject: "Reset your password" });
     const token = new URL(resetMail.link!).searchParams.get("token");
+    // The link opens a page with a password form (the app has no page of its own).
+    const form = await call("GET", new URL(resetMail.link!).pathname + new URL(resetMail.link!).search);
+    expect([form.status, form.text.includes('type="password"'), form.text.includes(token!)]).toEqual([
+      200,
+      true,
+      false,
+    ]);
     const done = await call("POST", "/auth/reset", { token, password: "second password" });
     expect(done.status).toBe(200);
     expect((await call("GET", "/auth/me", undefined, { cookie })).status).toBe(401);
@@ -186,6 +198,16 @@ describe("end users against a running daemon", () => {
       email: "eva@example.com",
       editor: true,
     });
+
+    // A session topic that needs the editor role: Eva's session streams, Ann's is refused, none is 401.
+    const subscribe = async (headers: Record<string, string>) => {
+      const res = await loopbackFetch(`${app}/realtime/topics/editors`, { headers });
+      await res.body?.cancel();
+      return res.status;
+    };
+    expect(await subscribe(eva)).toBe(200);
+    expect(await subscribe(annBearer)).toBe(403);
+    expect(await subscribe({})).toBe(401);
 
     // @picloud/client: client.auth logs in, its token rides on endpoint calls, onChange and the Svelte store follow.
     // The built package (npm run build), as an app would import it; loaded by path so the daemon's

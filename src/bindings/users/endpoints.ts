@@ -36,6 +36,7 @@ const resetBody = v.union(
 );
 const acceptBody = v.strictObject({ token: tokenField(), password: passwordField() });
 
+const NO_STORE = { "cache-control": "no-store" };
 const INVALID_TOKEN = new PicloudError(400, "invalid_token", "the link is invalid, used or expired");
 
 /** The session token of a request: the bearer header first, then the cookie. */
@@ -56,6 +57,26 @@ function cookie(value: string, maxAgeSeconds: number, secure: boolean): string {
 
 const page = (title: string, text: string) =>
   `<!doctype html><meta charset="utf-8"><title>${title}</title><p>${text}</p>`;
+
+/**
+ * The page behind a reset or invitation link when the app has no page of its own (the default
+ * link base): a password field that posts `{token, password}` as JSON to the endpoint. The token
+ * stays in the URL's query and is read by the script, never written into the HTML.
+ */
+const passwordPage = (title: string, endpoint: string) =>
+  `<!doctype html><meta charset="utf-8"><meta name="referrer" content="no-referrer"><title>${title}</title>
+<form id="f"><label>New password <input type="password" name="password" minlength="8" maxlength="256" required autocomplete="new-password"></label>
+<button>Save</button></form><p id="m" role="status"></p>
+<script>
+document.getElementById("f").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const token = new URLSearchParams(location.search).get("token");
+  const res = await fetch(${JSON.stringify(endpoint)}, { method: "POST", headers: { "content-type": "application/json" },
+    body: JSON.stringify({ token, password: e.target.password.value }) });
+  const body = await res.json().catch(() => ({}));
+  document.getElementById("m").textContent = res.ok ? "Done: your password is set." : (body.error && body.error.message) || "Failed.";
+});
+</script>`;
 
 export function authEndpoints(users: UsersService) {
   const withSession = (s: Session, secure: boolean) => {
@@ -133,6 +154,10 @@ export function authEndpoints(users: UsersService) {
         if (!user) throw INVALID_TOKEN;
         return c.json({ user }, 200, { "set-cookie": cookie("", 0, c.env.secure) });
       })
+      .get("/reset", (c) => c.html(passwordPage("Choose a new password", "/auth/reset"), 200, NO_STORE))
+      .get("/invite/accept", (c) =>
+        c.html(passwordPage("Accept the invitation", "/auth/invite/accept"), 200, NO_STORE),
+      )
       .post("/invite/accept", jsonBody(acceptBody), async (c) => {
         const { token, password } = c.req.valid("json");
         const s = await users.acceptInvite(c.env.appId, token, password, {});
