@@ -324,4 +324,16 @@ describe.each(testDbKinds())("end users [%s]", (kind) => {
     await users().logout(a, s.token);
     expect(await subscribe("default", "members", { authorization: `Bearer ${s.token}` })).toBe(401);
   });
+  it("sweeps expired sessions and used or expired tokens, and keeps the rest", async () => {
+    const { a } = await setup();
+    const u = await users().create(a, { email: "jo@example.com", password: PW });
+    const s = await users().login(a, "jo@example.com", PW);
+    await users().sendVerification(a, u.id);
+    await users().confirmEmail(a, (await lastLink(a, "jo@example.com"))!.token);
+    await users().sendVerification(a, u.id);
+    expect(await users().sweep()).toBe(1); // the used token only
+    expect((await users().verify(a, s.token))?.id).toBe(u.id);
+    expect(await users().sweep(new Date(Date.now() + 30 * 24 * 3600_000))).toBe(2); // the session, the unused token
+    expect(await h.services.database.db.select().from(appUserTokens)).toEqual([]);
+  });
 });
