@@ -80,6 +80,10 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
     run: async (...a) => (await import("./cli/email-commands.js")).emailCommand(...a),
     help: "email ls [--status queued|sent|failed] | show <id> | settings: outbound messages and their delivery  [--app]",
   },
+  users: {
+    run: async (...a) => (await import("./cli/user-commands.js")).usersCommand(...a),
+    help: "users ls | show <id|email> | create <email> [--password-stdin] [--role r] | invite <email> [--role r] | disable <id> | rm <id> | export: the app's end users  [--app]",
+  },
   admin: {
     run: async (...a) => (await import("./cli/admin-commands.js")).adminCommand(...a),
     help: "admin rotate-secret-key: re-encrypt secrets under the daemon's current master key now",

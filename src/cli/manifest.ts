@@ -91,13 +91,20 @@ export async function buildManifest(
       vars: project.vars,
       scripts,
       // The file is the truth for topics as for vars: listed ones are set, others removed.
-      topics: project.topics.map((t) => ({ name: t.name, external: t.external, auth: t.auth })),
+      topics: project.topics.map((t) => ({
+        name: t.name,
+        external: t.external,
+        auth: t.auth,
+        ...(t.role ? { role: t.role } : {}),
+      })),
       // Outbound senders: none listed, none allowed. Inbound addresses only with an `[email]`
       // section: then the file is the truth for them.
       email: {
         senders: project.email?.senders ?? [],
         ...(project.email ? { addresses: project.email.addresses, domains: project.email.domains } : {}),
       },
+      // `[users]` as written; absent: the defaults (built-in endpoints off).
+      users: project.users ?? {},
     },
     sizes,
   };

@@ -9,6 +9,7 @@ import {
   cronPatternProblem,
   validTimezone,
 } from "../events/cron-schedule.js";
+import { USER_OPS } from "../events/trigger-config.js";
 import { optionalIntegerBetween } from "../lib/http-validation.js";
 
 const OPS = ["insert", "update", "delete"] as const;
@@ -119,8 +120,13 @@ export const triggerSchema = v.variant(
     v.strictObject({ kind: v.literal("pubsub"), topic: nonEmpty("topic"), ...retry }),
     v.strictObject({ kind: v.literal("email"), address: v.optional(nonEmpty("address")), ...retry }),
     v.strictObject({ kind: v.literal("dead_letter"), source: v.optional(v.string()), ...retry }),
+    v.strictObject({
+      kind: v.literal("users"),
+      ops: v.optional(v.array(v.picklist(USER_OPS, `ops must be among ${USER_OPS.join(", ")}`))),
+      ...retry,
+    }),
   ],
-  "kind must be one of kv, docs, files, pubsub, email, dead_letter (crons go in `crons`)",
+  "kind must be one of kv, docs, files, pubsub, email, dead_letter, users (crons go in `crons`)",
 );
 export type ProjectTrigger = v.InferOutput<typeof triggerSchema>;
 
@@ -135,5 +141,7 @@ export const topicSchema = v.strictObject({
     v.picklist(["public", "token", "session"], "auth must be public, token or session"),
     "token",
   ),
+  /** With auth = "session": the end-user role a subscriber needs. */
+  role: v.optional(v.string("role must be a string")),
 });
 export type ProjectTopic = v.InferOutput<typeof topicSchema>;

@@ -280,7 +280,7 @@ describe("picloud.toml: every error names the key and line", () => {
       "a trigger of an unknown kind, and one missing its collection",
       'name = "a"\n[[scripts]]\nname = "api"\nmain = "src/api.ts"\ntriggers = [{ kind = "cron" }, { kind = "kv", ops = ["upsert"] }]',
       [
-        "line 5: scripts[0].triggers[0].kind must be one of kv, docs, files, pubsub, email, dead_letter (crons go in `crons`)",
+        "line 5: scripts[0].triggers[0].kind must be one of kv, docs, files, pubsub, email, dead_letter, users (crons go in `crons`)",
         "line 5: scripts[0].triggers[1].collection is missing",
         "line 5: scripts[0].triggers[1].ops[0]: ops must be among insert, update, delete",
       ],

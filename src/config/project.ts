@@ -9,6 +9,7 @@ import path from "node:path";
 import { parse as parseToml, TomlError } from "smol-toml";
 import * as v from "valibot";
 import { SLUG_RE } from "../apps/slug.js";
+import { type UsersSection, usersSectionSchema } from "../bindings/users/settings-input.js";
 import { addressSchema, domainSchema } from "../email-in/addresses.js";
 import { MAX_LIMIT_MEMORY_MB, MAX_LIMIT_TIME_MS } from "../scripts/limit-ceilings.js";
 import { scriptNameSchema } from "../scripts/names.js";
@@ -55,6 +56,8 @@ export interface Project {
   topics: ProjectTopic[];
   /** `[email]` (null: the section is absent: no senders, and the server's inbound set is kept). */
   email: ProjectEmail | null;
+  /** `[users]`: end-user settings (null: the section is absent: the defaults, built-in endpoints off). */
+  users: UsersSection | null;
 }
 
 export interface ProjectEmail {
@@ -179,6 +182,7 @@ const fileSchema = v.strictObject({
   ),
   topics: v.optional(v.array(topicSchema, "topics must be written as [[topics]] tables"), []),
   email: v.optional(emailSectionSchema),
+  users: v.optional(usersSectionSchema),
   env: v.optional(
     v.record(
       v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{1,63}$/, "environment names are letters, digits, - and _")),
@@ -331,6 +335,7 @@ export function parseProject(source: string, opts: ParseOptions): Project {
     scripts,
     topics: parsed.topics,
     email,
+    users: parsed.users ?? null,
   };
 }
 

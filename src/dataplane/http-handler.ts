@@ -20,6 +20,14 @@ import { scriptRequestHeaders } from "./session-isolation.js";
 
 export interface DataPlaneDeps {
   routing: RoutingCache;
+  /** The built-in /auth/* end-user endpoints, for apps that switch them on (`[users] endpoints = true`). */
+  authEndpoints?: {
+    enabled(appId: string): Promise<boolean>;
+    fetch(
+      req: Request,
+      env: { appId: string; clientAddress: string; secure: boolean },
+    ): Response | Promise<Response>;
+  };
   executor: Executor;
   asyncHttp: AsyncHttp;
   config: RuntimeConfig;
@@ -34,6 +42,15 @@ export function dataPlaneHandler(deps: DataPlaneDeps) {
     const hostname = hostnameOf(req.headers.get("host") ?? url.host);
     const appId = resolveApp(await deps.routing.hostTable(), hostname);
     if (!appId) return jsonError(404, `no app answers on ${hostname}`);
+    if (
+      deps.authEndpoints &&
+      (url.pathname === "/auth" || url.pathname.startsWith("/auth/")) &&
+      (await deps.authEndpoints.enabled(appId))
+    ) {
+      const secure =
+        url.protocol === "https:" || (deps.trustProxy && req.headers.get("x-forwarded-proto") === "https");
+      return deps.authEndpoints.fetch(req, { appId, clientAddress: c.get("clientAddress") ?? "", secure });
+    }
     const table = await deps.routing.routeTable(appId);
     const match = table.match(req.method, url.pathname, hostname);
     if (!match) return jsonError(404, `no route for ${req.method} ${url.pathname}`);

@@ -6,6 +6,7 @@ export * from "../bindings/email/schema.js";
 export * from "../bindings/files/schema.js";
 export * from "../bindings/kv/schema.js";
 export * from "../bindings/secrets/schema.js";
+export * from "../bindings/users/schema.js";
 export * from "../email-in/schema.js";
 export * from "../events/schema.js";
 export * from "../executions/schema.js";

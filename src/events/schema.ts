@@ -19,7 +19,16 @@ import {
 import { apps } from "../apps/schema.js";
 import { scripts } from "../scripts/schema.js";
 
-export const TRIGGER_KINDS = ["kv", "docs", "files", "pubsub", "cron", "email", "dead_letter"] as const;
+export const TRIGGER_KINDS = [
+  "kv",
+  "docs",
+  "files",
+  "pubsub",
+  "cron",
+  "email",
+  "dead_letter",
+  "users",
+] as const;
 export type TriggerKind = (typeof TRIGGER_KINDS)[number];
 
 export const BACKOFFS = ["exponential", "linear", "constant"] as const;

@@ -61,6 +61,19 @@ const emailConfig = v.strictObject({
   address: v.optional(addressPatternSchema, "*"),
 });
 
+export const USER_OPS = ["created", "verified", "deleted"] as const;
+
+/** `users`: an app's end users were created, verified their e-mail, or were deleted (all three by default). */
+const usersConfig = v.strictObject({
+  ops: v.optional(
+    v.pipe(
+      v.array(v.picklist(USER_OPS, `ops must be among ${USER_OPS.join(", ")}`)),
+      v.minLength(1, "ops must not be empty"),
+    ),
+    [...USER_OPS],
+  ),
+});
+
 /** Kinds this build can deliver; the others are refused with a clear message until they exist. */
 const SCHEMAS: Partial<Record<TriggerKind, v.GenericSchema<unknown, TriggerConfig>>> = {
   kv: dataConfig,
@@ -70,6 +83,7 @@ const SCHEMAS: Partial<Record<TriggerKind, v.GenericSchema<unknown, TriggerConfi
   cron: cronConfigSchema,
   pubsub: pubsubConfig,
   email: emailConfig,
+  users: usersConfig,
 };
 
 export function triggerConfigSchema(kind: TriggerKind): v.GenericSchema<unknown, TriggerConfig> | undefined {

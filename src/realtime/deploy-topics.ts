@@ -22,19 +22,23 @@ export function topicsDeployStep(topics: Topics): DeployStep {
       if (!manifest.topics) return;
       const wanted = manifest.topics.map((t) => ({
         name: parseOrThrow(topicNameSchema, t.name, "topic"),
-        ...parseOrThrow(topicSettingsSchema, { external: t.external, auth: t.auth }, `topic ${t.name}`),
+        ...parseOrThrow(
+          topicSettingsSchema,
+          { external: t.external, auth: t.auth, role: t.role ?? null },
+          `topic ${t.name}`,
+        ),
       }));
       const existing = new Map((await topics.list(appId, tx)).map((t) => [t.name, t]));
       for (const t of wanted) {
         const cur = existing.get(t.name);
         existing.delete(t.name);
-        if (cur && cur.external === t.external && cur.auth === t.auth) continue;
-        await topics.put(appId, t.name, { external: t.external, auth: t.auth }, tx);
+        if (cur && cur.external === t.external && cur.auth === t.auth && cur.role === t.role) continue;
+        await topics.put(appId, t.name, { external: t.external, auth: t.auth, role: t.role }, tx);
         changes.push({
           action: cur ? "update" : "create",
           kind: "topic",
           name: t.name,
-          detail: `${t.external ? "external" : "internal"}, auth ${t.auth}`,
+          detail: `${t.external ? "external" : "internal"}, auth ${t.auth}${t.role ? `, role ${t.role}` : ""}`,
         });
       }
       for (const name of existing.keys()) {

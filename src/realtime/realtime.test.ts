@@ -203,9 +203,14 @@ describe.each(testDbKinds())("realtime topics over SSE [%s]", (kind) => {
     expect((await owner.get("/apps/default/topics")).body.topics).toEqual([
       expect.objectContaining({ name: "chat/general", external: true, auth: "public" }),
     ]);
-    const session = await owner.request("PUT", "/apps/default/topics/t", { auth: "session" });
-    expect(session.status).toBe(400);
-    expect(session.body.error.message).toContain("end-user accounts");
+    const session = await owner.request("PUT", "/apps/default/topics/t", { auth: "session", role: "member" });
+    expect([session.status, session.body.topic?.role]).toEqual([200, "member"]);
+    const roleWithoutSession = await owner.request("PUT", "/apps/default/topics/t", {
+      auth: "token",
+      role: "x",
+    });
+    expect(roleWithoutSession.status).toBe(400);
+    expect(roleWithoutSession.body.error.message).toContain('role needs auth = "session"');
     expect((await owner.request("PUT", "/apps/default/topics/bad%20name", {})).status).toBe(400);
     expect((await owner.delete("/apps/default/topics/chat/general")).status).toBe(204);
     expect((await owner.delete("/apps/default/topics/chat/general")).status).toBe(404);

@@ -30,6 +30,8 @@ export const topics = pgTable(
     /** Only external topics can be subscribed to from outside (SSE); others are internal pub/sub. */
     external: boolean("external").notNull().default(false),
     auth: text("auth").$type<TopicAuth>().notNull().default("token"),
+    /** With auth "session": the end-user role a subscriber must have (null: any signed-in user). */
+    role: text("role"),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },

@@ -21,6 +21,15 @@ export interface SseDeps {
   broadcaster: Broadcaster;
   config: RealtimeConfig;
   shutdown: AbortController;
+  /**
+   * For topics with auth "session": the end user of a session token (bearer header, `?token=`, or the
+   * app's session cookie), or null. Composed in server/http-app.ts from the users area.
+   */
+  endUser?: (
+    appId: string,
+    headers: Headers,
+    queryToken: string | null,
+  ) => Promise<{ roles: string[] } | null>;
 }
 
 // Tokens travel in a header, never in cookies, so any origin may subscribe.
@@ -159,7 +168,14 @@ export function realtimeRoutes(deps: SseDeps) {
       const name = c.req.param("topic");
       const topic = appId ? await deps.topics.byName(appId, name) : undefined;
       if (!appId || !topic?.external) return json(404, "topic not found");
-      if (topic.auth !== "public") {
+      if (topic.auth === "session") {
+        // An end user's session (docs/users.md); a topic may require one of their roles.
+        const user = deps.endUser
+          ? await deps.endUser(appId, c.req.raw.headers, c.req.query("token") ?? null)
+          : null;
+        if (!user) return json(401, "unauthorized");
+        if (topic.role !== null && !user.roles.includes(topic.role)) return json(403, "forbidden");
+      } else if (topic.auth !== "public") {
         const header = c.req.header("authorization");
         const token = header?.match(/^Bearer\s+(\S+)$/i)?.[1] ?? c.req.query("token") ?? "";
         if (!token || !(await deps.tokens.verify(appId, name, token))) return json(401, "unauthorized");

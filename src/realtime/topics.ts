@@ -16,24 +16,29 @@ export const topicNameSchema = v.pipe(
   ),
 );
 
-export const topicSettingsSchema = v.strictObject({
-  external: v.optional(v.boolean("external must be true or false"), false),
-  auth: v.optional(
-    v.pipe(
-      v.picklist(TOPIC_AUTH, `auth must be one of ${TOPIC_AUTH.join(", ")}`),
-      v.check(
-        (a) => a !== "session",
-        'auth = "session" needs end-user accounts, which this version of PiCloud does not have yet',
+export const topicSettingsSchema = v.pipe(
+  v.strictObject({
+    external: v.optional(v.boolean("external must be true or false"), false),
+    auth: v.optional(v.picklist(TOPIC_AUTH, `auth must be one of ${TOPIC_AUTH.join(", ")}`), "token"),
+    /** auth "session" only: the end-user role a subscriber needs ([users] of docs/users.md). */
+    role: v.optional(
+      v.nullable(
+        v.pipe(
+          v.string("role must be a string"),
+          v.regex(/^[A-Za-z0-9_:.-]{1,64}$/, "role must be 1-64 letters, digits, _ : . or -"),
+        ),
       ),
+      null,
     ),
-    "token",
-  ),
-});
+  }),
+  v.check((t) => t.role === null || t.auth === "session", 'role needs auth = "session"'),
+);
 
 export interface TopicView {
   name: string;
   external: boolean;
   auth: TopicAuth;
+  role: string | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -42,6 +47,7 @@ const toView = (t: typeof topics.$inferSelect): TopicView => ({
   name: t.name,
   external: t.external,
   auth: t.auth,
+  role: t.role,
   createdAt: t.createdAt.toISOString(),
   updatedAt: t.updatedAt.toISOString(),
 });
@@ -80,7 +86,7 @@ export class Topics {
   async put(
     appId: string,
     name: string,
-    settings: { external: boolean; auth: TopicAuth },
+    settings: { external: boolean; auth: TopicAuth; role: string | null },
     tx: DbOrTx = this.db,
   ): Promise<TopicView> {
     const [row] = await tx

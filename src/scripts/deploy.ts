@@ -16,7 +16,7 @@ import { lockAppRoutes, normalizeSpec, type RouteSpec, routeLabel, type UserRout
 
 export interface PlannedChange {
   action: "create" | "update" | "delete";
-  kind: "app" | "script" | "route" | "vars" | "trigger" | "cron" | "topic" | "email";
+  kind: "app" | "script" | "route" | "vars" | "trigger" | "cron" | "topic" | "email" | "users";
   name: string;
   detail?: string;
 }

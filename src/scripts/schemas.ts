@@ -136,6 +136,7 @@ export const deployBody = v.strictObject({
         name: v.string("topics: name must be a string"),
         external: v.optional(v.boolean("topics: external must be true or false")),
         auth: v.optional(v.string("topics: auth must be a string")),
+        role: v.optional(v.nullable(v.string("topics: role must be a string"))),
       }),
     ),
   ),
@@ -152,5 +153,7 @@ export const deployBody = v.strictObject({
       domains: v.optional(v.array(v.string("email.domains must be strings"))),
     }),
   ),
+  /** `[users]` of picloud.toml: end-user settings, checked by the users deploy step. */
+  users: v.optional(v.unknown()),
 });
 export type DeployManifest = v.InferOutput<typeof deployBody>;

@@ -32,6 +32,9 @@ export class BackgroundLoops {
       new Periodic(
         async () => {
           const sessions = await services.sessions.sweepExpired();
+          // End users' expired sessions and used or expired one-time tokens (docs/users.md).
+          const endUsers = await services.appUsers.sweep();
+          if (endUsers > 0) log.info({ rows: endUsers }, "expired end-user sessions and tokens swept");
           // Throttle rows whose window and lock are long over.
           await database.db
             .delete(loginThrottle)

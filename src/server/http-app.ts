@@ -18,6 +18,8 @@ import { emailRoutes } from "../bindings/email/routes.js";
 import { fileRoutes } from "../bindings/files/routes.js";
 import { kvRoutes } from "../bindings/kv/routes.js";
 import { secretKeyRoutes, secretRoutes } from "../bindings/secrets/routes.js";
+import { authEndpoints, sessionToken } from "../bindings/users/endpoints.js";
+import { userRoutes as endUserRoutes } from "../bindings/users/routes.js";
 import { dataPlaneHandler } from "../dataplane/http-handler.js";
 import { invokeRoutes } from "../dataplane/invoke-routes.js";
 import { emailInRoutes } from "../email-in/routes.js";
@@ -103,6 +105,7 @@ export function createHttpApp(services: Services): Hono<AdminEnv> {
     .route("/apps", secretRoutes(services))
     .route("/apps", emailRoutes(services))
     .route("/apps", emailInRoutes(services))
+    .route("/apps", endUserRoutes(services))
     .route("/scripts", invoke.byId)
     .route(
       "/secret-key",
@@ -133,8 +136,13 @@ export function createHttpApp(services: Services): Hono<AdminEnv> {
     await next();
   });
   app.use(services.metrics.middleware());
+  const auth = authEndpoints(services.appUsers);
   const dataPlane = dataPlaneHandler({
     ...services,
+    authEndpoints: {
+      enabled: async (appId) => (await services.appUsers.settings(appId)).endpoints,
+      fetch: (req, env) => auth.fetch(req, env),
+    },
     config: options.runtime,
     trustProxy: options.trustProxy,
   });
@@ -155,7 +163,15 @@ export function createHttpApp(services: Services): Hono<AdminEnv> {
   app.route("/api/v1/admin", admin);
   app.route(
     "/realtime",
-    realtimeRoutes({ ...services, tokens: services.subscriberTokens, config: options.realtime }),
+    realtimeRoutes({
+      ...services,
+      tokens: services.subscriberTokens,
+      config: options.realtime,
+      endUser: async (appId, headers, queryToken) => {
+        const token = sessionToken(headers) ?? queryToken;
+        return token ? services.appUsers.verify(appId, token) : null;
+      },
+    }),
   );
   // The dashboard (static files); its prefix is reserved: nothing under /admin reaches scripts.
   app.route("/", dashboardRoutes());

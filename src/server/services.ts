@@ -32,6 +32,10 @@ import { pubsubBinding } from "../bindings/pubsub/bridge.js";
 import { PubSubService } from "../bindings/pubsub/service.js";
 import { secretsBinding } from "../bindings/secrets/bridge.js";
 import { SecretsService } from "../bindings/secrets/service.js";
+import { usersBinding } from "../bindings/users/bridge.js";
+import { usersDeployStep } from "../bindings/users/deploy-users.js";
+import { emailMailer } from "../bindings/users/email-mailer.js";
+import { UsersService } from "../bindings/users/service.js";
 import { AdminOrigin } from "../config/admin-origin.js";
 import type { EmailConfig, EventsConfig, RealtimeConfig, RuntimeConfig } from "../config/env.js";
 import { Executor } from "../dataplane/executor.js";
@@ -86,6 +90,8 @@ export interface ServiceOptions {
   processMetrics?: boolean;
   /** The master key of secrets and realtime signing keys, and the one being rotated away from. */
   masterKeys: { current: Buffer; previous: Buffer | null };
+  /** Lifetime of end users' sessions (sliding); default 14 days. */
+  endUserSessionTtlMs?: number;
   /** Outbound e-mail; default: no transport and the default limits. */
   email?: EmailConfig;
 }
@@ -149,6 +155,8 @@ export interface Services {
   readonly secrets: SecretsService;
   /** Outbound e-mail: `env.email`, its delivery through the outbox, its admin API. */
   readonly email: EmailService;
+  /** The apps' end users (`env.users`, the built-in /auth endpoints, the admin API). */
+  readonly appUsers: UsersService;
   /** Which app receives mail for which addresses and domains. */
   readonly emailClaims: EmailClaims;
   /** Inbound e-mail: routing, storage and the handler's message (the SMTP listener's other half). */
@@ -219,6 +227,24 @@ export function createServices(database: Database, options: ServiceOptions, log:
     (outcome, transport) => metrics.emailOutcome(outcome, transport),
   );
   bindings.register(emailBinding(email));
+  const appUsers = new UsersService(
+    db,
+    new LoginThrottle(db),
+    emailMailer((ctx, m) => email.send(ctx, m), uuidv7),
+    fanout,
+    log.child({ area: "users" }),
+    {
+      sessionTtlMs: options.endUserSessionTtlMs,
+      defaultLinkBase: async (appId) => {
+        // The app's own host under the base domain, with the scheme and port of the public URL.
+        const app = await apps.findByRef(appId);
+        const pub = new URL(options.publicUrl);
+        const port = pub.port ? `:${pub.port}` : "";
+        return `${pub.protocol}//${app?.slug ?? "app"}.${options.baseDomain}${port}/auth`;
+      },
+    },
+  );
+  bindings.register(usersBinding(appUsers));
   const recorder = new ExecutionRecorder(db, log);
   const tail = new LiveTail();
   const tailRelay =
@@ -246,6 +272,7 @@ export function createServices(database: Database, options: ServiceOptions, log:
   deployer.registerStep(topicsDeployStep(topics));
   deployer.registerStep(triggersDeployStep(triggers));
   deployer.registerStep(emailSendersDeployStep(email));
+  deployer.registerStep(usersDeployStep(appUsers));
   const emailClaims = new EmailClaims(db);
   deployer.registerStep(emailDeployStep(emailClaims));
   const inbox = new Inbox({
@@ -316,6 +343,7 @@ export function createServices(database: Database, options: ServiceOptions, log:
     pubsub,
     secrets,
     email,
+    appUsers,
     emailClaims,
     inbox,
     masterKeyIds: { current: keyring.currentId, previous: keyring.previousId },

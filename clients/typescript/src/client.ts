@@ -4,6 +4,13 @@
  */
 
 import {
+  type ClientAuth,
+  createAuth,
+  localTokenStorage,
+  memoryTokenStorage,
+  type TokenStorage,
+} from "./auth.js";
+import {
   type ClientContext,
   type FetchLike,
   type HeadersSource,
@@ -23,6 +30,11 @@ export interface ClientOptions {
   headers?: HeadersSource;
   /** End-user session token sent as `Authorization: Bearer` on endpoint calls and subscriptions. */
   token?: TokenSource;
+  /**
+   * Where `client.auth` keeps the session token: "memory" (default: gone on reload), "localStorage",
+   * or your own storage. Without a `token` option, the stored token is the one sent.
+   */
+  auth?: { storage?: "memory" | "localStorage" | TokenStorage };
 }
 
 export interface PicloudClient {
@@ -39,12 +51,18 @@ export interface PicloudClient {
   setToken(token: TokenSource): void;
   /** The current end-user token, if any. */
   getToken(): Promise<string | undefined>;
+  /** The app's end users: signUp, logIn, logOut, me, onChange (the app's built-in /auth endpoints). */
+  readonly auth: ClientAuth;
 }
 
 export function createClient(options: ClientOptions): PicloudClient {
   if (typeof options?.baseUrl !== "string") throw new TypeError("createClient: baseUrl must be a string");
-  let token: TokenSource = options.token;
   const defaultFetch: FetchLike = (input, init) => globalThis.fetch(input, init);
+  const chosen = options.auth?.storage ?? "memory";
+  const storage =
+    chosen === "memory" ? memoryTokenStorage() : chosen === "localStorage" ? localTokenStorage() : chosen;
+  const auth = createAuth(options.baseUrl, options.fetch ?? defaultFetch, storage);
+  let token: TokenSource = options.token !== undefined ? options.token : () => storage.get();
 
   const context: ClientContext = {
     baseUrl: options.baseUrl,
@@ -71,5 +89,6 @@ export function createClient(options: ClientOptions): PicloudClient {
       token = next;
     },
     getToken: () => resolveToken(token),
+    auth,
   };
 }

@@ -4,6 +4,13 @@
  * "@picloud/client/react" and "@picloud/client/svelte".
  */
 
+export {
+  type AuthUser,
+  type ClientAuth,
+  localTokenStorage,
+  memoryTokenStorage,
+  type TokenStorage,
+} from "./auth.js";
 export type { BackoffOptions } from "./backoff.js";
 export { type ClientOptions, createClient, type PicloudClient } from "./client.js";
 export type { FetchLike, HeadersSource, TokenSource } from "./client-context.js";

@@ -5,6 +5,7 @@
  */
 
 import { useEffect, useRef, useState, useSyncExternalStore } from "react";
+import type { AuthUser } from "./auth.js";
 import type { PicloudClient } from "./client.js";
 import { createEndpointRunner, type EndpointRunner, type EndpointState } from "./endpoint-runner.js";
 import { createTopicFeed, idleTopicState, type TopicFeedOptions, type TopicState } from "./topic-feed.js";
@@ -80,6 +81,22 @@ export function useTopic<T = unknown>(
   ]);
 
   return state;
+}
+
+/**
+ * The signed-in end user (`client.auth`), re-rendering when they log in or out; on mount, asks
+ * the server once (`auth.me()`) when a token is stored but no user is known yet.
+ */
+export function useUser(client: Pick<PicloudClient, "auth">): AuthUser | null {
+  const { auth } = client;
+  useEffect(() => {
+    if (auth.user === null && auth.token()) auth.me().catch(() => {});
+  }, [auth]);
+  return useSyncExternalStore(
+    (onChange) => auth.onChange(onChange),
+    () => auth.user,
+    () => auth.user,
+  );
 }
 
 export interface UseEndpointResult<Args extends unknown[], Res> extends EndpointState<Res> {

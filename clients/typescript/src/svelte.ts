@@ -4,6 +4,7 @@
  * without importing svelte at runtime. A topic streams only while subscribed.
  */
 
+import type { AuthUser } from "./auth.js";
 import type { PicloudClient } from "./client.js";
 import { createEndpointRunner, type EndpointState } from "./endpoint-runner.js";
 import {
@@ -79,6 +80,19 @@ export function topicStore<T = unknown>(
       feed.close();
       set({ ...feed.state, status: "idle" });
     };
+  });
+}
+
+/**
+ * `$user`: the signed-in end user (`client.auth`), or null. The first subscriber asks the
+ * server once (`auth.me()`) when a token is stored but no user is known yet.
+ */
+export function userStore(client: Pick<PicloudClient, "auth">): Readable<AuthUser | null> {
+  const { auth } = client;
+  return readable<AuthUser | null>(auth.user, (set) => {
+    set(auth.user);
+    if (auth.user === null && auth.token()) auth.me().catch(() => {});
+    return auth.onChange(set);
   });
 }
 
