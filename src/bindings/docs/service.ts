@@ -9,7 +9,7 @@ import type { Db, DbOrTx } from "../../db/client.js";
 import type { EventFanout } from "../../events/fanout.js";
 import { dataEventMatches } from "../../events/trigger-config.js";
 import { uuidv7 } from "../../lib/ids.js";
-import type { BindingContext, WriteOrigin } from "../index.js";
+import type { WriteOrigin } from "../index.js";
 
 import { compileFilter, compileFind } from "./filter.js";
 import { documents } from "./schema.js";

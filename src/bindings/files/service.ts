@@ -12,7 +12,7 @@ import type { Db, Tx } from "../../db/client.js";
 import type { EventFanout } from "../../events/fanout.js";
 import { type DataOp, filesEventMatches } from "../../events/trigger-config.js";
 import type { Logger } from "../../lib/logger.js";
-import type { BindingContext, WriteOrigin } from "../index.js";
+import type { WriteOrigin } from "../index.js";
 import { prefixRange } from "../key-range.js";
 import type { BlobStore } from "./blob-store.js";
 import { files } from "./schema.js";

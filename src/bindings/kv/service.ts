@@ -9,7 +9,7 @@ import type { Db, DbOrTx } from "../../db/client.js";
 import { jsonbValue } from "../../db/jsonb.js";
 import type { EventFanout } from "../../events/fanout.js";
 import { type DataOp, dataEventMatches } from "../../events/trigger-config.js";
-import type { BindingContext, WriteOrigin } from "../index.js";
+import type { WriteOrigin } from "../index.js";
 
 import { prefixRange } from "../key-range.js";
 import { kvEntries } from "./schema.js";
