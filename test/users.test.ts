@@ -3,14 +3,17 @@
  * endpoints = true` deployed from picloud.toml; sign up, the verification mail
  * arrives, its link confirms the address; log in (cookie and bearer), /auth/me;
  * a reset mail, the reset ends the old sessions; an invitation sent by a script
- * with a role, accepted through the endpoint; the role checked by a script.
+ * with a role, accepted through the endpoint; the role checked by a script;
+ * a role-gated session topic streamed to Chromium after a login by fetch.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { simpleParser } from "mailparser";
+import type { Browser } from "playwright-core";
 import { afterAll, describe, expect, it } from "vitest";
 import { type SmtpSink, startSmtpSink } from "../src/bindings/email/test-smtp-sink.js";
+import { browserSkipReason, launchChromium } from "../src/testing/browser.js";
 import {
   ADMIN,
   type DaemonProcess,
@@ -38,11 +41,15 @@ role = "editor"
 [[scripts]]
 name = "team"
 main = "team.js"
-routes = ["POST /team/invite", "GET /team/editor"]
+routes = ["POST /team/invite", "POST /team/announce", "GET /team/editor"]
 `;
 
 // A script of the app: invites with a role, and tells whether the caller's session has it.
 const SCRIPT = `export default { async fetch(req, env) {
+  if (new URL(req.url).pathname === "/team/announce") {
+    await env.pubsub.publish("editors", await req.json());
+    return new Response("sent");
+  }
   if (req.method === "POST") {
     const { email } = await req.json();
     return Response.json(await env.users.invite(email, { roles: ["editor"] }));
@@ -53,11 +60,15 @@ const SCRIPT = `export default { async fetch(req, env) {
   return Response.json({ email: user.email, editor: await env.users.hasRole(user.id, "editor") });
 } }`;
 
+const skipBrowser = browserSkipReason();
+
 describe("end users against a running daemon", () => {
   const work = mkdtempSync(path.join(os.tmpdir(), "picloud-users-"));
   let daemon: DaemonProcess | undefined;
   let sink: SmtpSink | undefined;
+  let browser: Browser | undefined;
   afterAll(async () => {
+    await browser?.close();
     await daemon?.stop();
     await sink?.close();
     rmSync(work, { recursive: true, force: true });
@@ -208,6 +219,45 @@ describe("end users against a running daemon", () => {
     expect(await subscribe(eva)).toBe(200);
     expect(await subscribe(annBearer)).toBe(403);
     expect(await subscribe({})).toBe(401);
+
+    // The same from a real browser on the app's own host: Eva logs in with fetch (the browser keeps
+    // the HttpOnly cookie), and an EventSource on the topic receives what a script publishes.
+    if (skipBrowser === null) {
+      browser = await launchChromium();
+      const page = await browser.newPage();
+      await page.goto(`${app}/auth/me`);
+      const opened = await page.evaluate(async () => {
+        const login = await fetch("/auth/login", {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ email: "eva@example.com", password: "eva's password" }),
+        });
+        const w = globalThis as unknown as { got: string[] };
+        w.got = [];
+        const source = new EventSource("/realtime/topics/editors");
+        source.onmessage = (e) => w.got.push(e.data);
+        const open = await new Promise<boolean>((resolve) => {
+          source.onopen = () => resolve(true);
+          source.onerror = () => resolve(false);
+        });
+        return {
+          login: login.status,
+          open,
+          cookieVisible: (globalThis as unknown as { document: { cookie: string } }).document.cookie.includes(
+            "picloud_user",
+          ),
+        };
+      });
+      expect(opened).toEqual({ login: 200, open: true, cookieVisible: false });
+      expect((await call("POST", "/team/announce", { text: "hello editors" })).text).toBe("sent");
+      await expect
+        .poll(() => page.evaluate(() => (globalThis as unknown as { got: string[] }).got), {
+          timeout: 10_000,
+        })
+        .toEqual([expect.stringContaining("hello editors")]);
+      await browser.close();
+      browser = undefined;
+    } else console.warn(`users: the browser part is skipped: ${skipBrowser}`);
 
     // @picloud/client: client.auth logs in, its token rides on endpoint calls, onChange and the Svelte store follow.
     // The built package (npm run build), as an app would import it; loaded by path so the daemon's
