@@ -5,7 +5,7 @@ import type { Apps } from "../apps/apps.js";
 import { assertCan } from "../auth/capabilities.js";
 import { type AdminEnv, principalOf } from "../auth/http.js";
 import type { ChangeFeed } from "../db/change-feed.js";
-import { jsonBody, queryParams } from "../lib/http-validation.js";
+import { jsonBody, limitParam, queryParams } from "../lib/http-validation.js";
 import type { Scripts } from "../scripts/scripts.js";
 import type { DeadLetters } from "./dead-letters.js";
 import { TRIGGER_KINDS } from "./schema.js";
@@ -31,16 +31,7 @@ const listDeadLettersQuery = v.strictObject({
     v.picklist(["unresolved", "resolved", "all"], "status must be unresolved, resolved or all"),
     "unresolved",
   ),
-  limit: v.optional(
-    v.pipe(
-      v.string(),
-      v.regex(/^\d+$/, "limit must be a number"),
-      v.transform(Number),
-      v.minValue(1),
-      v.maxValue(200, "limit must be at most 200"),
-    ),
-    "50",
-  ),
+  limit: limitParam(200, 50),
   cursor: v.optional(v.string()),
 });
 const resolveBody = v.strictObject({

@@ -9,7 +9,7 @@ import * as v from "valibot";
 import type { Apps } from "../apps/apps.js";
 import { assertCan } from "../auth/capabilities.js";
 import { type AdminEnv, principalOf } from "../auth/http.js";
-import { queryParams } from "../lib/http-validation.js";
+import { limitParam, queryParams } from "../lib/http-validation.js";
 import type { Scripts } from "../scripts/scripts.js";
 import type { LiveTail, TailEvent } from "./live-tail.js";
 import type { ExecutionQueries } from "./queries.js";
@@ -20,16 +20,7 @@ const listQuery = v.strictObject({
   status: v.optional(
     v.picklist(EXECUTION_STATUSES, `status must be one of ${EXECUTION_STATUSES.join(", ")}`),
   ),
-  limit: v.optional(
-    v.pipe(
-      v.string(),
-      v.regex(/^\d+$/, "limit must be a number"),
-      v.transform(Number),
-      v.minValue(1),
-      v.maxValue(200, "limit must be at most 200"),
-    ),
-    "50",
-  ),
+  limit: limitParam(200, 50),
   cursor: v.optional(v.string()),
 });
 const tailQuery = v.strictObject({ script: v.optional(v.pipe(v.string(), v.minLength(1))) });

@@ -156,3 +156,16 @@ export const INT4_MAX = 2 ** 31 - 1;
 /** An optional integer in [min, max], with the messages to give when it is outside. */
 export const optionalIntegerBetween = (min: number, tooSmall: string, max: number, tooLarge: string) =>
   v.optional(v.pipe(v.number(), v.integer(), v.minValue(min, tooSmall), v.maxValue(max, tooLarge)));
+
+/** `?limit=` of a list endpoint: a whole number from 1 to `max`, `fallback` when absent (a string, as queries are). */
+export const limitParam = (max: number, fallback: number) =>
+  v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(/^\d+$/, "limit must be a number"),
+      v.transform(Number),
+      v.minValue(1, "limit must be at least 1"),
+      v.maxValue(max, `limit must be at most ${max}`),
+    ),
+    String(fallback),
+  );

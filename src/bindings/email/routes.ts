@@ -9,23 +9,14 @@ import * as v from "valibot";
 import type { Apps } from "../../apps/apps.js";
 import { assertCan } from "../../auth/capabilities.js";
 import { type AdminEnv, principalOf } from "../../auth/http.js";
-import { jsonBody, queryParams } from "../../lib/http-validation.js";
+import { jsonBody, limitParam, queryParams } from "../../lib/http-validation.js";
 import { sendersSchema } from "./message.js";
 import { EMAIL_STATUSES } from "./schema.js";
 import type { EmailService } from "./service.js";
 
 const listQuery = v.strictObject({
   status: v.optional(v.picklist(EMAIL_STATUSES, `status must be one of ${EMAIL_STATUSES.join(", ")}`)),
-  limit: v.optional(
-    v.pipe(
-      v.string(),
-      v.regex(/^\d+$/, "limit must be a number"),
-      v.transform(Number),
-      v.minValue(1, "limit must be at least 1"),
-      v.maxValue(200, "limit must be at most 200"),
-    ),
-    "50",
-  ),
+  limit: limitParam(200, 50),
   cursor: v.optional(v.string()),
 });
 

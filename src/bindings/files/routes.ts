@@ -12,7 +12,7 @@ import type { Apps } from "../../apps/apps.js";
 import { assertCan } from "../../auth/capabilities.js";
 import { type AdminContext, type AdminEnv, principalOf } from "../../auth/http.js";
 import { badRequest, notFound, payloadTooLarge } from "../../lib/errors.js";
-import { queryParams } from "../../lib/http-validation.js";
+import { limitParam, queryParams } from "../../lib/http-validation.js";
 import { uuidv7 } from "../../lib/ids.js";
 import { decodeCursor, encodeCursor } from "../arguments.js";
 import { contentTypeFor } from "./content-type.js";
@@ -24,16 +24,7 @@ const CONTENT = "/files/content/";
 const listQuery = v.strictObject({
   prefix: v.optional(v.string()),
   cursor: v.optional(v.string()),
-  limit: v.optional(
-    v.pipe(
-      v.string(),
-      v.regex(/^\d+$/, "limit must be a number"),
-      v.transform(Number),
-      v.minValue(1, "limit must be at least 1"),
-      v.maxValue(1000, "limit must be at most 1000"),
-    ),
-    "100",
-  ),
+  limit: limitParam(1000, 100),
 });
 
 /** Argument checks shared with the binding throw HostCallErrors; here they are 400s. */

@@ -12,7 +12,7 @@ import type { Apps } from "../../apps/apps.js";
 import { assertCan } from "../../auth/capabilities.js";
 import { type AdminEnv, principalOf } from "../../auth/http.js";
 import { badRequest, notFound } from "../../lib/errors.js";
-import { jsonBody, queryParams } from "../../lib/http-validation.js";
+import { jsonBody, limitParam, queryParams } from "../../lib/http-validation.js";
 import { uuidv7 } from "../../lib/ids.js";
 import { decodeCursor, encodeCursor, jsonValue } from "../arguments.js";
 import { MAX_COLLECTION, MAX_KEY, MAX_TTL_SECONDS, MAX_VALUE_BYTES } from "./bridge.js";
@@ -31,16 +31,7 @@ const keySchema = v.pipe(
 const listQuery = v.strictObject({
   prefix: v.optional(v.pipe(v.string(), v.maxLength(MAX_KEY, "prefix is too long"))),
   cursor: v.optional(v.string()),
-  limit: v.optional(
-    v.pipe(
-      v.string(),
-      v.regex(/^\d+$/, "limit must be a number"),
-      v.transform(Number),
-      v.minValue(1, "limit must be at least 1"),
-      v.maxValue(1000, "limit must be at most 1000"),
-    ),
-    "100",
-  ),
+  limit: limitParam(1000, 100),
 });
 const putBody = v.strictObject({
   value: v.unknown(),

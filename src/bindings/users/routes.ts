@@ -12,21 +12,12 @@ import type { Apps } from "../../apps/apps.js";
 import { assertCan } from "../../auth/capabilities.js";
 import { type AdminEnv, principalOf } from "../../auth/http.js";
 import { notFound } from "../../lib/errors.js";
-import { jsonBody, parseOrThrow, queryParams } from "../../lib/http-validation.js";
+import { jsonBody, limitParam, parseOrThrow, queryParams } from "../../lib/http-validation.js";
 import { createInput, idField, inviteInput, MAX_LIST_LIMIT, updateInput } from "./input.js";
 import type { UsersService } from "./service.js";
 
 const listQuery = v.strictObject({
-  limit: v.optional(
-    v.pipe(
-      v.string(),
-      v.regex(/^\d+$/, "limit must be a number"),
-      v.transform(Number),
-      v.minValue(1, "limit must be at least 1"),
-      v.maxValue(MAX_LIST_LIMIT, `limit must be at most ${MAX_LIST_LIMIT}`),
-    ),
-    "50",
-  ),
+  limit: limitParam(MAX_LIST_LIMIT, 50),
   cursor: v.optional(idField("cursor")),
 });
 
