@@ -8,7 +8,7 @@
  * uses cannot both succeed. Flows that take an e-mail answer the same whether
  * it exists or not, and take about one Argon2 verification either way.
  */
-import { and, asc, eq, gt, isNull, sql } from "drizzle-orm";
+import { and, asc, eq, gt, sql } from "drizzle-orm";
 import {
   ADDRESS_RULE,
   EMAIL_RULE,
@@ -28,13 +28,9 @@ import type { BindingContext } from "../index.js";
 import { normalizeUserEmail } from "./email.js";
 import type { CreateInput, UpdateInput } from "./input.js";
 import { flowLink, renderMail } from "./mail.js";
-import {
-  appUserSessions,
-  appUserSettings,
-  appUsers,
-  appUserTokens,
-  type UserTokenPurpose,
-} from "./schema.js";
+import { consumeToken, issueToken, spendTokens, sweepTokens } from "./one-time-tokens.js";
+import { appUserSessions, appUsers, type UserTokenPurpose } from "./schema.js";
+import { readUserSettings, type UserSettings, writeUserSettings } from "./settings-store.js";
 
 export interface UserView {
   id: string;
@@ -94,11 +90,6 @@ export interface Caller {
   ctx?: Pick<BindingContext, "depth" | "rootExecutionId">;
 }
 
-const TOKEN_TTL_MS: Record<UserTokenPurpose, number> = {
-  verify: 24 * 3600_000,
-  reset: 3600_000,
-  invite: 7 * 24 * 3600_000,
-};
 /** Reset requests allowed per e-mail and per address in the throttle window before they stop sending / get 429. */
 const RESET_EMAIL_RULE: ThrottleRule = { threshold: 3 };
 const RESET_ADDRESS_RULE: ThrottleRule = { threshold: 10 };
@@ -394,13 +385,7 @@ export class UsersService {
       .delete(appUserSessions)
       .where(sql`${appUserSessions.expiresAt} < ${now.toISOString()}::timestamptz`)
       .returning({ id: appUserSessions.id });
-    const t = await this.db
-      .delete(appUserTokens)
-      .where(
-        sql`${appUserTokens.expiresAt} < ${now.toISOString()}::timestamptz or ${appUserTokens.usedAt} is not null`,
-      )
-      .returning({ id: appUserTokens.id });
-    return s.length + t.length;
+    return s.length + (await sweepTokens(this.db, now));
   }
 
   // ---- e-mail flows ---------------------------------------------------------------------------
@@ -447,7 +432,7 @@ export class UsersService {
   async confirmEmail(appId: string, token: string, caller: Caller = {}): Promise<UserView | null> {
     const watching = await this.watching(appId, "verified");
     const result = await this.db.transaction(async (tx) => {
-      const userId = await this.consume(tx, appId, token, "verify");
+      const userId = await consumeToken(tx, appId, token, "verify");
       if (!userId) return null;
       const [row] = await tx
         .update(appUsers)
@@ -492,7 +477,7 @@ export class UsersService {
   async resetPassword(appId: string, token: string, newPassword: string): Promise<UserView | null> {
     const passwordHash = await hashSecret(newPassword);
     return this.db.transaction(async (tx) => {
-      const userId = await this.consume(tx, appId, token, "reset");
+      const userId = await consumeToken(tx, appId, token, "reset");
       if (!userId) return null;
       const [row] = await tx
         .update(appUsers)
@@ -505,7 +490,7 @@ export class UsersService {
         .returning();
       if (!row) return null;
       await this.endSessions(tx, appId, userId);
-      await this.spendAll(tx, appId, userId, "reset");
+      await spendTokens(tx, appId, userId, "reset");
       return toUserView(row);
     });
   }
@@ -538,7 +523,7 @@ export class UsersService {
     const passwordHash = await hashSecret(password);
     const watching = await this.watching(appId, "verified");
     const result = await this.db.transaction(async (tx) => {
-      const userId = await this.consume(tx, appId, token, "invite");
+      const userId = await consumeToken(tx, appId, token, "invite");
       if (!userId) return null;
       const [row] = await tx
         .update(appUsers)
@@ -557,47 +542,8 @@ export class UsersService {
     return result?.session ?? null;
   }
 
-  /** Marks a one-time token used if it is this app's, of this purpose, unused and unexpired: its user, or null. */
-  private async consume(tx: DbOrTx, appId: string, token: string, purpose: UserTokenPurpose) {
-    const [row] = await tx
-      .update(appUserTokens)
-      .set({ usedAt: new Date() })
-      .where(
-        and(
-          eq(appUserTokens.id, sha256Hex(token)),
-          eq(appUserTokens.appId, appId),
-          eq(appUserTokens.purpose, purpose),
-          isNull(appUserTokens.usedAt),
-          gt(appUserTokens.expiresAt, new Date()),
-        ),
-      )
-      .returning({ userId: appUserTokens.userId });
-    return row?.userId ?? null;
-  }
-
-  private async spendAll(tx: DbOrTx, appId: string, userId: string, purpose: UserTokenPurpose) {
-    await tx
-      .update(appUserTokens)
-      .set({ usedAt: new Date() })
-      .where(
-        and(
-          eq(appUserTokens.appId, appId),
-          eq(appUserTokens.userId, userId),
-          eq(appUserTokens.purpose, purpose),
-          isNull(appUserTokens.usedAt),
-        ),
-      );
-  }
-
   private async mailToken(row: UserRow, purpose: UserTokenPurpose): Promise<void> {
-    const token = randomToken(20);
-    await this.db.insert(appUserTokens).values({
-      id: sha256Hex(token),
-      appId: row.appId,
-      userId: row.id,
-      purpose,
-      expiresAt: new Date(Date.now() + TOKEN_TTL_MS[purpose]),
-    });
+    const token = await issueToken(this.db, row.appId, row.id, purpose);
     const settings = await this.settings(row.appId);
     const base = settings.linkBaseUrl ?? (await this.options.defaultLinkBase(row.appId));
     const mail = renderMail(settings.templates, purpose, flowLink(base, purpose, token));
@@ -607,29 +553,13 @@ export class UsersService {
 
   // ---- settings -------------------------------------------------------------------------------
 
-  async settings(appId: string, db: DbOrTx = this.db) {
-    const [row] = await db.select().from(appUserSettings).where(eq(appUserSettings.appId, appId));
-    return {
-      endpoints: row?.endpoints ?? false,
-      linkBaseUrl: row?.linkBaseUrl ?? null,
-      mailFrom: row?.mailFrom ?? null,
-      templates: row?.templates ?? {},
-    };
+  settings(appId: string, db: DbOrTx = this.db): Promise<UserSettings> {
+    return readUserSettings(db, appId);
   }
 
   /** Replaces the app's settings (the `[users]` deploy step); true when they changed. */
-  async setSettings(
-    appId: string,
-    s: Awaited<ReturnType<UsersService["settings"]>>,
-    db: DbOrTx = this.db,
-  ): Promise<boolean> {
-    const before = await this.settings(appId, db);
-    if (JSON.stringify(before) === JSON.stringify(s)) return false;
-    await db
-      .insert(appUserSettings)
-      .values({ appId, ...s })
-      .onConflictDoUpdate({ target: appUserSettings.appId, set: { ...s, updatedAt: sql`now()` } });
-    return true;
+  setSettings(appId: string, settings: UserSettings, db: DbOrTx = this.db): Promise<boolean> {
+    return writeUserSettings(db, appId, settings);
   }
 
   // ---- events ---------------------------------------------------------------------------------
